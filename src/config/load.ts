@@ -1,0 +1,111 @@
+/**
+ * Builds a validated config from its three sources. Precedence, highest first:
+ * command-line flags, environment (PISTOM_*), the JSON config file.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ConfigSchema, defaultNodeName, type ConfigInput, type ResolvedConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigOverrides {
+  configFile?: string;
+  backends?: string[];
+  http?: { host: string; port: number };
+  stateful?: boolean;
+  logLevel?: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Formats a zod error as one line per wrong field: `path: what is wrong`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** Validates an already-merged raw config object. */
+export function parseConfig(raw: unknown, source = 'config'): ResolvedConfig {
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(source, describeIssues(result.error));
+  const config = result.data;
+  return { ...config, nodes: config.nodes.map((node) => ({ ...node, name: node.name ?? defaultNodeName(node.url) })) };
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(path, ['the file must hold a JSON object, e.g. {"nodes": [{"url": "http://127.0.0.1:2000"}]}']);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Loads file + env + flags into one validated config. */
+export async function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.env): Promise<ResolvedConfig> {
+  const file = overrides.configFile ?? env.PISTOM_CONFIG;
+  const raw: Record<string, unknown> = file ? await readConfigFile(file) : {};
+  const merged = applyOverrides(raw, overrides, env);
+  const sources = [file && `file ${file}`, env.PISTOM_BACKENDS && 'PISTOM_BACKENDS', overrides.backends?.length && '--backend'].filter(Boolean).join(' + ');
+  if (merged.nodes === undefined) {
+    throw new ConfigError(sources || 'no source', [
+      'no Piston nodes configured: pass --backend URL (repeatable), set PISTOM_BACKENDS=url1,url2, or give --config FILE with a "nodes" list',
+    ]);
+  }
+  return parseConfig(merged, sources || 'defaults');
+}
+
+/** Pure merge step, exported for tests. */
+export function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides, env: Env): ConfigInput & Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...raw };
+  const envBackends = splitList(env.PISTOM_BACKENDS);
+  const backends = overrides.backends?.length ? overrides.backends : envBackends;
+  if (backends.length > 0) merged.nodes = backends.map((url) => ({ url }));
+
+  const http = { ...((raw.http as Record<string, unknown> | undefined) ?? {}) };
+  if (overrides.http) Object.assign(http, overrides.http);
+  if (overrides.stateful !== undefined) http.stateful = overrides.stateful;
+  const envTokens = splitList(env.PISTOM_AUTH_TOKENS);
+  if (envTokens.length > 0) http.auth_tokens = envTokens;
+  merged.http = http;
+
+  const level = overrides.logLevel ?? env.PISTOM_LOG_LEVEL;
+  if (level) merged.log = { ...((raw.log as Record<string, unknown> | undefined) ?? {}), level };
+  return merged as ConfigInput & Record<string, unknown>;
+}

@@ -1,0 +1,177 @@
+/**
+ * The configuration schema: the single source of truth for config files, environment, flags,
+ * the generated JSON Schema (config/pistom.schema.json) and the TypeScript types.
+ */
+import { z } from 'zod';
+import { PISTON_DEFAULT_CAPS } from '../piston/types.js';
+
+const positiveInt = () => z.number().int().positive();
+const nonNegativeInt = () => z.number().int().nonnegative();
+
+/** A cap of -1 means "the node sets no cap" (Piston's default for memory limits). */
+const capValue = () => z.number().int().min(-1);
+
+export const NodeCapsSchema = z
+  .object({
+    run_timeout: capValue().default(PISTON_DEFAULT_CAPS.run_timeout).describe('Largest run_timeout (wall ms) the node accepts (PISTON_RUN_TIMEOUT).'),
+    compile_timeout: capValue().default(PISTON_DEFAULT_CAPS.compile_timeout).describe('Largest compile_timeout (wall ms) (PISTON_COMPILE_TIMEOUT).'),
+    run_cpu_time: capValue().default(PISTON_DEFAULT_CAPS.run_cpu_time).describe('Largest run_cpu_time (ms) (PISTON_RUN_CPU_TIME).'),
+    compile_cpu_time: capValue().default(PISTON_DEFAULT_CAPS.compile_cpu_time).describe('Largest compile_cpu_time (ms) (PISTON_COMPILE_CPU_TIME).'),
+    run_memory_limit: capValue().default(PISTON_DEFAULT_CAPS.run_memory_limit).describe('Largest run_memory_limit in bytes; -1 = no cap (PISTON_RUN_MEMORY_LIMIT).'),
+    compile_memory_limit: capValue().default(PISTON_DEFAULT_CAPS.compile_memory_limit).describe('Largest compile_memory_limit in bytes; -1 = no cap.'),
+    output_max_size: positiveInt().default(PISTON_DEFAULT_CAPS.output_max_size).describe('PISTON_OUTPUT_MAX_SIZE: characters of stdout/stderr before OL/EL.'),
+    max_body_bytes: positiveInt().default(PISTON_DEFAULT_CAPS.max_body_bytes).describe('Largest execute request body the node accepts (100 KiB in Piston).'),
+  })
+  .strict();
+
+export const RateLimitSchema = z
+  .object({
+    requests: positiveInt().describe('Requests allowed per interval.'),
+    interval_ms: positiveInt().describe('Length of the interval in ms.'),
+  })
+  .strict();
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a valid HTTP header name');
+
+export const NodeSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 characters of letters, digits, ".", "_" or "-", starting with a letter or digit')
+      .optional()
+      .describe('Name shown in results, status and metrics. Defaults to host:port of the URL.'),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of a Piston node' })
+      .describe('Base URL of the Piston node, e.g. http://10.0.0.5:2000 (the /api/v2 prefix is added).'),
+    headers: z
+      .record(headerName, z.string())
+      .default({})
+      .describe('Extra HTTP headers sent to this node (e.g. Authorization). Treated as secrets: never logged or shown.'),
+    weight: z.number().positive().default(1).describe('Relative share of traffic under the weighted strategy.'),
+    tier: nonNegativeInt().default(0).describe('Priority tier: lower tiers take traffic first; the next tier is used only when every node of the lower one is down or saturated.'),
+    max_concurrent: positiveInt().default(PISTON_DEFAULT_CAPS.max_concurrent_jobs).describe('How many requests pistom keeps in flight on this node at most.'),
+    rate_limit: RateLimitSchema.optional().describe('Optional request rate cap for this node (e.g. 5 per 1000 ms).'),
+    caps: NodeCapsSchema.default(NodeCapsSchema.parse({})).describe("The node's configured limits. Piston does not report them, so tell pistom."),
+  })
+  .strict();
+
+export const AdmissionSchema = z
+  .object({
+    max_queue: nonNegativeInt().default(256).describe('How many calls may wait for a free slot before new ones are refused.'),
+    max_wait_ms: positiveInt().default(30_000).describe('How long a call may wait in the queue before it is refused.'),
+  })
+  .strict();
+
+export const BalancerSchema = z
+  .object({
+    strategy: z.enum(['least-loaded', 'round-robin', 'weighted']).default('least-loaded').describe('least-loaded = power of two choices on in-flight and latency.'),
+  })
+  .strict();
+
+export const RetrySchema = z
+  .object({
+    after_send: z.boolean().default(true).describe('Retry on another node after a fault that happened once the request was sent (Piston runs code sandboxed without network, so a rerun is usually harmless).'),
+    max_attempts: positiveInt().max(10).default(3).describe('Attempts per call, the first included.'),
+    budget_ratio: z.number().min(0).max(1).default(0.2).describe('Retries allowed as a share of recent calls.'),
+    budget_min_per_s: z.number().min(0).default(5).describe('Retries per second always allowed, whatever the ratio.'),
+    deadline_ms: positiveInt().default(60_000).describe('One deadline for the whole call: queue, attempts and retries.'),
+  })
+  .strict();
+
+export const BreakerSchema = z
+  .object({
+    error_threshold_percentage: z.number().min(1).max(100).default(50),
+    volume_threshold: positiveInt().default(5).describe('Calls in the window before the breaker may open.'),
+    rolling_window_ms: positiveInt().default(10_000),
+    reset_timeout_ms: positiveInt().default(5_000).describe('How long a breaker stays open before it lets one probe through (half-open).'),
+  })
+  .strict();
+
+export const HealthSchema = z
+  .object({
+    interval_ms: positiveInt().default(5_000),
+    timeout_ms: positiveInt().default(2_000),
+    unhealthy_threshold: positiveInt().default(3).describe('Failed checks in a row that mark a node unhealthy.'),
+    healthy_threshold: positiveInt().default(2).describe('Successful checks in a row that mark it healthy again.'),
+  })
+  .strict();
+
+export const CatalogSchema = z
+  .object({
+    ttl_ms: positiveInt().default(60_000).describe("How long a node's runtime list is trusted."),
+    refresh_ahead_ms: nonNegativeInt().default(10_000).describe('Refresh in the background this long before the list goes stale.'),
+  })
+  .strict();
+
+export const ClientSchema = z
+  .object({
+    connect_timeout_ms: positiveInt().default(2_000),
+    answer_margin_ms: positiveInt().default(5_000).describe("Time allowed for an answer beyond the call's own compile and run limits."),
+    max_response_bytes: positiveInt().default(4 * 1024 * 1024).describe('Answers larger than this are treated as node faults.'),
+    connections: positiveInt().default(64).describe('Pooled keep-alive connections per node.'),
+  })
+  .strict();
+
+export const HttpServerSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(3000),
+    stateful: z.boolean().default(false).describe('Keep MCP sessions (Mcp-Session-Id). Stateless lets any replica answer.'),
+    session_idle_ms: positiveInt().default(15 * 60_000),
+    max_sessions: positiveInt().default(1000),
+    auth_tokens: z.array(z.string().min(16, 'tokens must be at least 16 characters')).default([]).describe('Bearer tokens accepted on /mcp (secrets). Also PISTOM_AUTH_TOKENS.'),
+    allow_unauthenticated_public: z.boolean().default(false).describe('Allow binding a non-loopback address without auth tokens.'),
+    allowed_hosts: z.array(z.string()).default([]).describe('Host header values allowed besides loopback names.'),
+    allowed_origins: z.array(z.string()).default([]).describe('Origin values allowed besides loopback origins.'),
+    max_body_bytes: positiveInt().default(1024 * 1024),
+    rate_limit: z
+      .object({ per_second: z.number().positive(), burst: positiveInt() })
+      .strict()
+      .optional()
+      .describe('Per-client token bucket on /mcp; 429 with Retry-After when empty.'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    nodes: z.array(NodeSchema).min(1, 'at least one Piston node is required'),
+    admission: AdmissionSchema.default(AdmissionSchema.parse({})),
+    balancer: BalancerSchema.default(BalancerSchema.parse({})),
+    retry: RetrySchema.default(RetrySchema.parse({})),
+    breaker: BreakerSchema.default(BreakerSchema.parse({})),
+    health: HealthSchema.default(HealthSchema.parse({})),
+    catalog: CatalogSchema.default(CatalogSchema.parse({})),
+    client: ClientSchema.default(ClientSchema.parse({})),
+    http: HttpServerSchema.default(HttpServerSchema.parse({})),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.nodes.forEach((node, index) => {
+      const name = node.name ?? defaultNodeName(node.url);
+      const previous = seen.get(name);
+      if (previous !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['nodes', index, 'name'], message: `duplicate node name "${name}" (also nodes[${previous}]); give each node a unique name` });
+      }
+      seen.set(name, index);
+    });
+  });
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Config = z.output<typeof ConfigSchema>;
+export type NodeConfig = Config['nodes'][number] & { name: string };
+export type NodeCaps = z.output<typeof NodeCapsSchema>;
+export type ResolvedConfig = Omit<Config, 'nodes'> & { nodes: NodeConfig[] };
+
+export function defaultNodeName(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Prometheus metrics (prom-client) in a registry of this instance's own. Names follow Prometheus'
+ * conventions: `pistom_` prefix, base units (seconds), `_total` for counters. Labels carry node
+ * names, tools and outcome classes only: never URLs, headers or tokens.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Pistom, PistomOptions } from './app.js';
+import type { MetricsEndpoint } from './mcp/http/server.js';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export interface Metrics {
+  registry: Registry;
+  instrumentation: Pick<PistomOptions, 'events' | 'hooks' | 'onToolCall'>;
+  endpoint: MetricsEndpoint;
+  bind(pistom: Pistom): void;
+  close(): void;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pistom_process_' });
+  const toolCalls = new Counter({ name: 'pistom_tool_calls_total', help: 'MCP tool calls by tool and outcome class.', labelNames: ['tool', 'outcome'], registers: [registry] });
+  const callDuration = new Histogram({ name: 'pistom_call_duration_seconds', help: 'Whole execute calls, queue and retries included, by outcome.', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const queueWait = new Histogram({ name: 'pistom_queue_wait_seconds', help: 'Time execute calls waited in the admission queue.', buckets: LATENCY_BUCKETS, registers: [registry] });
+  const attemptDuration = new Histogram({ name: 'pistom_attempt_duration_seconds', help: 'One attempt on one node (node limiter wait, request and answer), by node and outcome.', labelNames: ['node', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const calls = new Counter({ name: 'pistom_execute_calls_total', help: 'Execute calls by outcome class and the node that answered.', labelNames: ['outcome', 'node'], registers: [registry] });
+  const retries = new Counter({ name: 'pistom_retries_total', help: 'Attempts retried on another node, by the failed node and fault reason.', labelNames: ['node', 'reason'], registers: [registry] });
+  const breakerTransitions = new Counter({ name: 'pistom_breaker_transitions_total', help: 'Circuit breaker state changes by node and new state.', labelNames: ['node', 'state'], registers: [registry] });
+  const healthChecks = new Counter({ name: 'pistom_health_checks_total', help: 'Active health checks by node and result.', labelNames: ['node', 'result'], registers: [registry] });
+  const catalogRefreshes = new Counter({ name: 'pistom_catalog_refreshes_total', help: 'Runtime list fetches by node and result.', labelNames: ['node', 'result'], registers: [registry] });
+  const catalogLookups = new Counter({ name: 'pistom_catalog_lookups_total', help: 'Runtime list lookups by node, served from cache (hit) or fetched (miss).', labelNames: ['node', 'result'], registers: [registry] });
+
+  let bound: Pistom | undefined;
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        if (bound) collect(this);
+      },
+    });
+  gauge('pistom_in_flight_calls', 'Execute calls holding an admission slot.', [], (g) => g.set(bound!.router.running));
+  gauge('pistom_queued_calls', 'Execute calls waiting in the admission queue.', [], (g) => g.set(bound!.router.queueSize));
+  gauge('pistom_node_in_flight', 'Requests running on each node.', ['node'], (g) => {
+    g.reset();
+    for (const node of bound!.cluster.list()) g.set({ node: node.name }, node.inFlight);
+  });
+  gauge('pistom_node_queued', "Requests waiting in each node's limiter.", ['node'], (g) => {
+    g.reset();
+    for (const node of bound!.cluster.list()) g.set({ node: node.name }, node.queued);
+  });
+  gauge('pistom_node_healthy', '1 when the active health checks say the node is healthy.', ['node'], (g) => {
+    g.reset();
+    for (const node of bound!.cluster.list()) g.set({ node: node.name }, node.healthy ? 1 : 0);
+  });
+  gauge('pistom_node_breaker_state', 'Circuit breaker state per node: 1 for the current state.', ['node', 'state'], (g) => {
+    g.reset();
+    for (const node of bound!.cluster.list()) for (const state of ['closed', 'open', 'half_open']) g.set({ node: node.name, state }, node.breakerState === state ? 1 : 0);
+  });
+
+  return {
+    registry,
+    instrumentation: {
+      onToolCall: (tool, outcome) => toolCalls.inc({ tool, outcome }),
+      hooks: {
+        callFinished: (report) => {
+          calls.inc({ outcome: report.outcome, node: report.node ?? 'none' });
+          callDuration.observe({ outcome: report.outcome }, report.totalMs / 1000);
+          if (report.attempts > 0) queueWait.observe(report.queuedMs / 1000);
+        },
+        attemptFinished: (node, outcome, ms) => attemptDuration.observe({ node, outcome }, ms / 1000),
+        retried: (node, reason) => retries.inc({ node, reason }),
+      },
+      events: {
+        onBreakerChange: (node, state) => breakerTransitions.inc({ node, state }),
+        onHealthCheck: (node, ok) => healthChecks.inc({ node, result: ok ? 'ok' : 'failed' }),
+        onCatalogRefresh: (node, outcome) => catalogRefreshes.inc({ node, result: outcome }),
+        onCatalogLookup: (node, outcome) => catalogLookups.inc({ node, result: outcome }),
+      },
+    },
+    endpoint: { contentType: registry.contentType, render: () => registry.metrics() },
+    bind(pistom) {
+      bound = pistom;
+    },
+    close() {
+      registry.clear();
+      bound = undefined;
+    },
+  };
+}

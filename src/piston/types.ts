@@ -1,0 +1,90 @@
+/**
+ * The Piston v2 API wire shapes (Piston v3.1.1), as zod schemas: one source of truth for the
+ * router's client, the simulated node and the benchmark.
+ */
+import { z } from 'zod';
+
+export const FileEncoding = z.enum(['utf8', 'base64', 'hex']);
+
+export const PistonFile = z.object({
+  name: z.string().optional(),
+  content: z.string(),
+  encoding: FileEncoding.optional(),
+});
+export type PistonFile = z.infer<typeof PistonFile>;
+
+/** Names of the per-request limits Piston accepts, in the order it validates them. */
+export const LIMIT_NAMES = [
+  'compile_timeout',
+  'run_timeout',
+  'compile_cpu_time',
+  'run_cpu_time',
+  'compile_memory_limit',
+  'run_memory_limit',
+] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+export const PistonExecuteRequest = z.object({
+  language: z.string(),
+  version: z.string(),
+  files: z.array(PistonFile),
+  stdin: z.string().optional(),
+  args: z.array(z.string()).optional(),
+  compile_timeout: z.number().optional(),
+  run_timeout: z.number().optional(),
+  compile_cpu_time: z.number().optional(),
+  run_cpu_time: z.number().optional(),
+  compile_memory_limit: z.number().optional(),
+  run_memory_limit: z.number().optional(),
+});
+export type PistonExecuteRequest = z.infer<typeof PistonExecuteRequest>;
+
+/** Piston's outcome codes: null ok, RE runtime error, SG signal, TO timeout, OL/EL output limits, XX internal. */
+export const StageStatus = z.enum(['RE', 'SG', 'TO', 'OL', 'EL', 'XX']).nullable();
+export type StageStatus = z.infer<typeof StageStatus>;
+
+export const StageResult = z.object({
+  stdout: z.string(),
+  stderr: z.string(),
+  output: z.string(),
+  code: z.number().nullable(),
+  signal: z.string().nullable(),
+  message: z.string().nullable(),
+  status: StageStatus,
+  cpu_time: z.number().nullable().optional(),
+  wall_time: z.number().nullable().optional(),
+  memory: z.number().nullable().optional(),
+});
+export type StageResult = z.infer<typeof StageResult>;
+
+export const PistonExecuteResponse = z.object({
+  language: z.string(),
+  version: z.string(),
+  run: StageResult,
+  compile: StageResult.optional(),
+});
+export type PistonExecuteResponse = z.infer<typeof PistonExecuteResponse>;
+
+export const PistonRuntime = z.object({
+  language: z.string(),
+  version: z.string(),
+  aliases: z.array(z.string()),
+  runtime: z.string().optional(),
+});
+export type PistonRuntime = z.infer<typeof PistonRuntime>;
+
+export const PistonRuntimeList = z.array(PistonRuntime);
+
+/** Piston's own defaults for the caps a node enforces (PISTON_RUN_TIMEOUT etc.). */
+export const PISTON_DEFAULT_CAPS = {
+  run_timeout: 3000,
+  compile_timeout: 10000,
+  run_cpu_time: 3000,
+  compile_cpu_time: 10000,
+  run_memory_limit: -1,
+  compile_memory_limit: -1,
+  output_max_size: 1024,
+  /** body-parser's default JSON body limit in front of /api/v2/execute (100 KiB). */
+  max_body_bytes: 102400,
+  max_concurrent_jobs: 64,
+} as const;
