@@ -84,7 +84,7 @@ export class RuntimeCatalog {
   /** Forces a refresh of one node; resolves when it is done (never rejects). */
   async refresh(node: string): Promise<PistonRuntime[] | undefined> {
     try {
-      return await this.cache.fetch(node, { forceRefresh: true });
+      return await this.cache.fetch(node, { forceRefresh: true, allowStale: false });
     } catch {
       return this.cache.get(node, { allowStale: true });
     }
@@ -107,7 +107,7 @@ export class RuntimeCatalog {
     this.options.onLookup?.(node, cached ? 'hit' : 'miss');
     if (cached) {
       const remaining = this.cache.getRemainingTTL(node);
-      if (remaining <= this.options.refreshAheadMs) void this.cache.fetch(node).catch(() => undefined);
+      if (remaining <= this.options.refreshAheadMs) void this.cache.fetch(node, { forceRefresh: true, allowStale: false }).catch(() => undefined);
       return cached;
     }
     try {

@@ -5,7 +5,6 @@ import { ConfigSchema } from './schema.js';
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return {
-    $id: 'https://github.com/pistom/pistom/config/pistom.schema.json',
     title: 'pistom configuration',
     ...schema,
   };

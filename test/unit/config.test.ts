@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+
+describe('config', () => {
+  it('fills Piston defaults for caps and names nodes after host:port', () => {
+    const config = parseConfig({ nodes: [{ url: 'http://10.0.0.5:2000' }] });
+    expect(config.nodes[0]).toMatchObject({ name: '10.0.0.5:2000', max_concurrent: 64, tier: 0, weight: 1, caps: { run_timeout: 3000, compile_timeout: 10000, max_body_bytes: 102400 } });
+    expect(config.admission.max_queue).toBeGreaterThan(0);
+  });
+
+  it('reports the path of every wrong field and what is allowed', () => {
+    let error: ConfigError | undefined;
+    try {
+      parseConfig({ nodes: [{ url: 'ftp://x', max_concurrent: 0, bogus: 1 }, { url: 'http://a:1', tier: -1 }], balancer: { strategy: 'random' } });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = error!.problems.join('\n');
+    expect(text).toMatch(/nodes\[0\]\.url: must be an http/);
+    expect(text).toMatch(/nodes\[0\]\.max_concurrent/);
+    expect(text).toMatch(/nodes\[0\].*bogus/);
+    expect(text).toMatch(/nodes\[1\]\.tier/);
+    expect(text).toMatch(/balancer\.strategy: .*least-loaded.*round-robin.*weighted/);
+  });
+
+  it('rejects duplicate node names', () => {
+    expect(() => parseConfig({ nodes: [{ url: 'http://a:1' }, { url: 'http://a:1' }] })).toThrow(/duplicate node name/);
+  });
+
+  it('takes nodes from flags over PISTOM_BACKENDS over the file, and tokens from the environment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pistom-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ nodes: [{ name: 'filenode', url: 'http://f:1' }], admission: { max_queue: 7 } }));
+    const fromFile = await loadConfig({ configFile: file }, {});
+    expect(fromFile.nodes.map((n) => n.name)).toEqual(['filenode']);
+    const fromEnv = await loadConfig({ configFile: file }, { PISTOM_BACKENDS: 'http://e1:1, http://e2:2', PISTOM_AUTH_TOKENS: 'a'.repeat(20) });
+    expect(fromEnv.nodes.map((n) => n.url)).toEqual(['http://e1:1', 'http://e2:2']);
+    expect(fromEnv.admission.max_queue).toBe(7);
+    expect(fromEnv.http.auth_tokens).toEqual(['a'.repeat(20)]);
+    const fromFlags = await loadConfig({ configFile: file, backends: ['http://flag:3'] }, { PISTOM_BACKENDS: 'http://e1:1' });
+    expect(fromFlags.nodes.map((n) => n.url)).toEqual(['http://flag:3']);
+  });
+
+  it('says how to configure nodes when there are none', async () => {
+    await expect(loadConfig({}, {})).rejects.toThrow(/--backend URL/);
+  });
+
+  it('never echoes header values in errors', () => {
+    try {
+      parseConfig({ nodes: [{ url: 'http://a:1', headers: { 'bad header': 'Bearer top-secret-value' } }] });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('top-secret-value');
+      expect((error as Error).message).toMatch(/headers/);
+    }
+  });
+
+  it('emits a JSON Schema that describes nodes', () => {
+    const schema = configJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    expect(schema.required).toContain('nodes');
+    expect(JSON.stringify(schema.properties.nodes)).toContain('max_concurrent');
+  });
+});
