@@ -190,7 +190,7 @@ function suggest(wanted: string, entries: CatalogEntry[]): string[] {
     for (const alias of entry.aliases) names.add(alias);
   }
   const scored = [...names]
-    .map((name) => ({ name, distance: name.toLowerCase().startsWith(wanted) || wanted.startsWith(name.toLowerCase()) ? 0.5 : levenshtein(wanted, name.toLowerCase()) }))
+    .map((name) => ({ name, distance: wanted.length >= 2 && name.toLowerCase().startsWith(wanted) ? 0.5 : levenshtein(wanted, name.toLowerCase()) }))
     .filter((item) => item.distance <= Math.max(2, Math.floor(wanted.length / 3)))
     .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
   return scored.slice(0, 5).map((item) => item.name);

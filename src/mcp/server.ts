@@ -55,8 +55,14 @@ const ClusterStatusShape = {
 
 export const STATUS_RESOURCE_URI = 'pistom://cluster/status';
 
+/**
+ * Where the machine-readable error goes. Not structuredContent: clients validate that against the
+ * tool's output schema (the SDK's Client does), which describes successful runs.
+ */
+export const ERROR_META_KEY = 'pistom/error';
+
 function errorResult(error: CallError): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: `${error.message}` }], structuredContent: { error: error.toJSON() } };
+  return { isError: true, content: [{ type: 'text', text: error.message }], _meta: { [ERROR_META_KEY]: error.toJSON() } };
 }
 
 function progressReporter(extra: Extra): ((update: ProgressUpdate) => void) | undefined {

@@ -17,6 +17,7 @@ export type ToolResult = {
   isError?: boolean;
   content: Array<{ type: string; text?: string }>;
   structuredContent?: Record<string, any>;
+  _meta?: Record<string, any>;
 };
 
 export function writeConfig(config: unknown): string {

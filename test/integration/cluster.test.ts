@@ -120,8 +120,8 @@ describe('cluster failover', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(served.length + refused.length).toBe(20);
     for (const r of refused) {
-      expect(r.structuredContent).toMatchObject({ error: { class: 'overload', code: 'queue_full' } });
-      expect(r.structuredContent!.error.retry_after_ms).toBeGreaterThan(0);
+      expect(r._meta!['pistom/error']).toMatchObject({ class: 'overload', code: 'queue_full' });
+      expect(r._meta!['pistom/error'].retry_after_ms).toBeGreaterThan(0);
       expect(r.content[0]!.text).toMatch(/overloaded.*retry in about/);
     }
   });
@@ -131,7 +131,7 @@ describe('cluster failover', () => {
     app = await startInProcess({ nodes: nodesOf(sims, { max_concurrent: 1 }), ...TUNED, admission: { max_queue: 50, max_wait_ms: 150 } });
     const client = await app.connect();
     const values = answered(await load(12, 12, () => client.call('execute', HELLO)), 12);
-    expect(values.filter((v) => v.structuredContent?.error?.code === 'queue_timeout').length).toBeGreaterThan(0);
+    expect(values.filter((v) => v._meta?.['pistom/error']?.code === 'queue_timeout').length).toBeGreaterThan(0);
     expect(values.filter((v) => !v.isError).length).toBeGreaterThanOrEqual(3);
   });
 
@@ -169,7 +169,7 @@ describe('cluster failover', () => {
     const values = answered(await load(12, 4, () => client.call('execute', HELLO)), 12);
     for (const v of values) {
       expect(v.isError).toBe(true);
-      expect(['node_fault', 'overload']).toContain(v.structuredContent!.error.class);
+      expect(['node_fault', 'overload']).toContain(v._meta!['pistom/error'].class);
       expect(v.content[0]!.text).toMatch(/retry/i);
     }
   });

@@ -125,7 +125,7 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
       expect(result.isError).toBe(true);
       expect(result.content[0]!.text).toMatch(/unknown language "pyhton".*Did you mean "python"/s);
       expect(result.content[0]!.text).toMatch(/list_runtimes/);
-      expect(result.structuredContent).toMatchObject({ error: { class: 'request_error', code: 'unknown_language' } });
+      expect(result._meta!['pistom/error']).toMatchObject({ class: 'request_error', code: 'unknown_language' });
     });
 
     it.each([
