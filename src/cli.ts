@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/check.js')).runCheck(rest);
     case 'sim':
       await (await import('./sim/cli.js')).runSimCli(rest);
-      return 0;
+      return Number(process.exitCode ?? 0);
     case 'bench':
       return (await import('./bench/cli.js')).runBenchCli(rest);
     case 'demo':

@@ -13,7 +13,7 @@ export const PistonFile = z.object({
 });
 export type PistonFile = z.infer<typeof PistonFile>;
 
-/** Names of the per-request limits Piston accepts, in the order it validates them. */
+/** Names of the per-request limits Piston accepts (Piston itself checks memory limits first, then timeouts, then CPU times). */
 export const LIMIT_NAMES = [
   'compile_timeout',
   'run_timeout',

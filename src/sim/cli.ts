@@ -1,0 +1,151 @@
+/**
+ * `pistom sim`: run one or more simulated Piston nodes until SIGINT/SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PistonRuntimeList, type PistonRuntime } from '../piston/types.js';
+import { startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
+
+const CAP_NAMES = ['run_timeout', 'compile_timeout', 'run_cpu_time', 'compile_cpu_time', 'run_memory_limit', 'compile_memory_limit', 'output_max_size'] as const;
+
+export const SIM_USAGE = `Usage: pistom sim [options]
+
+Run simulated Piston v3.1.1 nodes (no code is executed; see docs/sim.md).
+
+Options:
+  --host HOST          address to listen on (default 127.0.0.1)
+  --port PORT          first port; node i listens on PORT+i (default 0: ephemeral ports)
+  --count N            number of nodes, named sim-1..sim-N (default 1)
+  --runtimes WHICH     default | all | PATH.json (a GET /api/v2/runtimes answer) (default: default)
+  --slots N            concurrent jobs per node, like PISTON_MAX_CONCURRENT_JOBS (default 64)
+  --latency MS         extra service time per job in ms (default 0)
+  --time-scale X       multiplies modeled run times; 0 = answer at once (default 1)
+  --cap NAME=VALUE     a node cap, repeatable; NAME is one of:
+                       ${CAP_NAMES.join(', ')}
+  --json               print one JSON line {"nodes":[{"name","url"}]} once listening
+  --help               show this help
+`;
+
+/** A bad command line: the message names the flag and what is allowed. */
+export class SimUsageError extends Error {}
+
+function count(flag: string, raw: string, min: number, integer: boolean): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new SimUsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function runtimesFrom(raw: string): SimNodeOptions['runtimes'] {
+  if (raw === 'default' || raw === 'all') return raw;
+  let text: string;
+  try {
+    text = readFileSync(raw, 'utf8');
+  } catch (error) {
+    throw new SimUsageError(`--runtimes must be default, all or a readable JSON file; cannot read "${raw}": ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new SimUsageError(`--runtimes file "${raw}" is not valid JSON: ${(error as Error).message}`);
+  }
+  const list = PistonRuntimeList.safeParse(parsed);
+  if (!list.success) throw new SimUsageError(`--runtimes file "${raw}" must hold an array of {language, version, aliases[], runtime?}`);
+  return list.data as PistonRuntime[];
+}
+
+/** Parses `pistom sim` flags into node options; throws SimUsageError on a bad flag. */
+export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; count: number; options: SimNodeOptions } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        count: { type: 'string' },
+        runtimes: { type: 'string' },
+        slots: { type: 'string' },
+        latency: { type: 'string' },
+        'time-scale': { type: 'string' },
+        cap: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new SimUsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  const options: SimNodeOptions = {};
+  if (v.host !== undefined) {
+    if (v.host.trim() === '') throw new SimUsageError('--host must be a host name or address');
+    options.host = v.host;
+  }
+  if (v.port !== undefined) {
+    options.port = count('port', v.port, 0, true);
+    if (options.port > 65535) throw new SimUsageError(`--port must be an integer from 0 to 65535, got "${v.port}"`);
+  }
+  const nodes = v.count === undefined ? 1 : count('count', v.count, 1, true);
+  if (options.port && options.port + nodes - 1 > 65535) throw new SimUsageError(`--port ${options.port} with --count ${nodes} runs past port 65535`);
+  if (v.runtimes !== undefined) options.runtimes = runtimesFrom(v.runtimes);
+  if (v.slots !== undefined) options.slots = count('slots', v.slots, 1, true);
+  if (v.latency !== undefined) options.latencyMs = count('latency', v.latency, 0, false);
+  if (v['time-scale'] !== undefined) options.timeScale = count('time-scale', v['time-scale'], 0, false);
+  if (v.cap !== undefined) {
+    const caps: NonNullable<SimNodeOptions['caps']> = {};
+    for (const item of v.cap) {
+      const m = /^([a-z_]+)=(-?\d+(?:\.\d+)?)$/.exec(item);
+      if (!m || !(CAP_NAMES as readonly string[]).includes(m[1]!)) {
+        throw new SimUsageError(`--cap must be NAME=NUMBER with NAME one of ${CAP_NAMES.join(', ')}; got "${item}"`);
+      }
+      caps[m[1] as (typeof CAP_NAMES)[number]] = Number(m[2]);
+    }
+    options.caps = caps;
+  }
+  return { help: v.help ?? false, json: v.json ?? false, count: nodes, options };
+}
+
+export async function runSimCli(argv: string[]): Promise<void> {
+  let args;
+  try {
+    args = parseSimArgs(argv);
+  } catch (error) {
+    if (!(error instanceof SimUsageError)) throw error;
+    console.error(`pistom sim: ${error.message}\n(see pistom sim --help)`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(SIM_USAGE);
+    return;
+  }
+  let nodes: SimNode[];
+  try {
+    nodes = await startSimCluster(args.count, args.options);
+  } catch (error) {
+    console.error(`pistom sim: cannot start: ${(error as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ nodes: nodes.map((n) => ({ name: n.name, url: n.url })) })}\n`);
+  } else {
+    for (const node of nodes) process.stdout.write(`${node.name} listening on ${node.url} (admin: ${node.url}/__sim/stats)\n`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await Promise.all(nodes.map((node) => node.close()));
+  process.exitCode = 0;
+}

@@ -1,0 +1,126 @@
+/**
+ * A simulated Piston v3.1.1 node for tests, demos, chaos tests and benchmarks: Piston's wire
+ * behaviour (validation, errors, quirks, job slots and FIFO queue) with a deterministic model of
+ * program outcomes instead of a sandbox, plus fault injection. See docs/sim.md.
+ */
+import { PISTON_DEFAULT_CAPS, type PistonRuntime } from '../piston/types.js';
+import type { SimFault } from './faults.js';
+import { SimServer, type SimStats } from './server.js';
+import type { SimCaps } from './validate.js';
+
+export type { SimFault } from './faults.js';
+export type { SimStats } from './server.js';
+export { DEFAULT_RUNTIMES } from './runtimes.js';
+export { ALL_RUNTIMES } from './catalog.js';
+
+export interface SimNodeOptions {
+  /** default '127.0.0.1' */
+  host?: string;
+  /** default 0 (ephemeral) */
+  port?: number;
+  /** default 'sim-<port>' */
+  name?: string;
+  /** 'default' = the recording's 4 (python 3.11.2, javascript 20.20.2, c & c++ 12.2.0); 'all' = the 125 */
+  runtimes?: 'default' | 'all' | PistonRuntime[];
+  /** PISTON_MAX_CONCURRENT_JOBS; default 64 */
+  slots?: number;
+  caps?: Partial<SimCaps>;
+  /** extra service time per job, default 0 */
+  latencyMs?: number;
+  /** multiplies modeled wall time (sleeps, compile and run time), default 1 */
+  timeScale?: number;
+  /** expose /__sim/*, default true */
+  admin?: boolean;
+}
+
+export interface SimNode {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  stats(): SimStats;
+  setLatency(ms: number): void;
+  setFault(fault: SimFault | null): void;
+  setRuntimes(runtimes: PistonRuntime[] | 'default' | 'all'): void;
+  /** Like a crash: stop listening, destroy sockets, fail in-flight jobs' sockets. */
+  stop(): Promise<void>;
+  /** Listen again on the same port. */
+  start(): Promise<void>;
+  /** Release everything (timers, sockets); idempotent. */
+  close(): Promise<void>;
+}
+
+const CAP_NAMES = ['run_timeout', 'compile_timeout', 'run_cpu_time', 'compile_cpu_time', 'run_memory_limit', 'compile_memory_limit', 'output_max_size'] as const;
+
+function checkOptions(opts: SimNodeOptions): void {
+  const nonNegative = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  };
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port <= 65535)) throw new RangeError(`port must be an integer from 0 to 65535, got ${opts.port}`);
+  if (opts.slots !== undefined && !(Number.isInteger(opts.slots) && opts.slots >= 1)) throw new RangeError(`slots must be a positive integer, got ${opts.slots}`);
+  nonNegative('latencyMs', opts.latencyMs);
+  nonNegative('timeScale', opts.timeScale);
+  for (const [name, value] of Object.entries(opts.caps ?? {})) {
+    if (!(CAP_NAMES as readonly string[]).includes(name)) throw new RangeError(`unknown cap ${name}; known caps: ${CAP_NAMES.join(', ')}`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`cap ${name} must be a number, got ${String(value)}`);
+  }
+}
+
+export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> {
+  checkOptions(opts);
+  const caps: SimCaps = {
+    run_timeout: PISTON_DEFAULT_CAPS.run_timeout,
+    compile_timeout: PISTON_DEFAULT_CAPS.compile_timeout,
+    run_cpu_time: PISTON_DEFAULT_CAPS.run_cpu_time,
+    compile_cpu_time: PISTON_DEFAULT_CAPS.compile_cpu_time,
+    run_memory_limit: PISTON_DEFAULT_CAPS.run_memory_limit,
+    compile_memory_limit: PISTON_DEFAULT_CAPS.compile_memory_limit,
+    output_max_size: PISTON_DEFAULT_CAPS.output_max_size,
+    ...opts.caps,
+  };
+  const server = new SimServer({
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    name: opts.name ?? '',
+    runtimes: opts.runtimes ?? 'default',
+    slots: opts.slots ?? PISTON_DEFAULT_CAPS.max_concurrent_jobs,
+    caps,
+    latencyMs: opts.latencyMs ?? 0,
+    timeScale: opts.timeScale ?? 1,
+    admin: opts.admin ?? true,
+  });
+  await server.start();
+  const name = opts.name ?? `sim-${server.listeningPort}`;
+  server.name = name;
+  return {
+    name,
+    get url() {
+      return server.url;
+    },
+    get port() {
+      return server.listeningPort;
+    },
+    stats: () => server.stats(),
+    setLatency: (ms) => server.setLatency(ms),
+    setFault: (fault) => server.setFault(fault),
+    setRuntimes: (runtimes) => server.setRuntimes(runtimes),
+    stop: () => server.stop(),
+    start: () => server.start(),
+    close: () => server.close(),
+  };
+}
+
+/** `count` nodes named sim-1..sim-N; with a fixed `port`, node i listens on port + i. */
+export async function startSimCluster(count: number, opts: SimNodeOptions = {}): Promise<SimNode[]> {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+  const nodes: SimNode[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = opts.port ? opts.port + i : 0;
+      nodes.push(await startSimNode({ ...opts, port, name: `${opts.name ?? 'sim'}-${i + 1}` }));
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.close()));
+    throw error;
+  }
+  return nodes;
+}
