@@ -10,6 +10,8 @@ export interface Child {
   line: string;
   process: ChildProcess;
   close(): Promise<void>;
+  /** SIGKILL: a crash, with no chance to close sockets. */
+  kill(): Promise<void>;
 }
 
 /** Spawns a process and waits for its first stdout line. */
@@ -27,19 +29,22 @@ export async function spawnForLine(args: string[]): Promise<Child> {
   return {
     line: first,
     process: child,
-    close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
+    close: () => stop(child, 'SIGTERM'),
+    kill: () => stop(child, 'SIGKILL'),
   };
 }
 
-export async function startSims(count: number, flags: string[] = []): Promise<{ nodes: Array<{ name: string; url: string }>; close(): Promise<void> }> {
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}
+
+export async function startSims(count: number, flags: string[] = []): Promise<{ nodes: Array<{ name: string; url: string }>; close(): Promise<void>; kill(): Promise<void> }> {
   const child = await spawnForLine([CLI, 'sim', '--count', String(count), '--json', ...flags]);
   const parsed = JSON.parse(child.line) as { nodes: Array<{ name: string; url: string }> };
-  return { nodes: parsed.nodes, close: child.close };
+  return { nodes: parsed.nodes, close: child.close, kill: child.kill };
 }
 
 export async function startTarget(mode: 'pistom' | 'naive' | 'echo', backend: string): Promise<{ url: string; close(): Promise<void> }> {

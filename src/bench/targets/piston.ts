@@ -1,0 +1,127 @@
+/** Piston nodes addressed directly over pooled undici HTTP; requests go round-robin across nodes. */
+import { Pool } from 'undici';
+import { PistonExecuteResponse, PistonRuntimeList } from '../../piston/types.js';
+import { classifyHttpStatus, classifyPistonResult, type Outcome } from '../outcome.js';
+import { displayUrl } from '../redact.js';
+import { classifyThrown } from './errors.js';
+import type { BenchRequest, RuntimeInfo, Target, TargetContext } from './target.js';
+
+/** Piston caps output at a few KiB; anything much larger is a broken node, not a result. */
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+interface PistonNode {
+  name: string;
+  basePath: string;
+  pool: Pool;
+}
+
+class ResponseTooLarge extends Error {
+  readonly code = 'RESPONSE_TOO_LARGE';
+}
+
+export function createPistonTarget(urls: string[], context: TargetContext): Target {
+  const headers = { ...context.headers, 'content-type': 'application/json' };
+  const nodes: PistonNode[] = urls.map((text) => {
+    const url = new URL(text);
+    const pool = new Pool(url.origin, {
+      connections: Math.max(1, context.maxConcurrent),
+      pipelining: 1,
+      connectTimeout: Math.min(10_000, context.timeoutMs),
+      headersTimeout: context.timeoutMs + 1000,
+      bodyTimeout: context.timeoutMs + 1000,
+    });
+    return { name: displayUrl(text), basePath: url.pathname.replace(/\/+$/, ''), pool };
+  });
+  let next = 0;
+
+  async function fetchRuntimes(node: PistonNode, signal: AbortSignal): Promise<RuntimeInfo[]> {
+    const response = await node.pool.request({
+      method: 'GET',
+      path: `${node.basePath}/api/v2/runtimes`,
+      headers: context.headers,
+      signal,
+    });
+    const text = await readCapped(response.body);
+    if (response.statusCode !== 200) {
+      throw new Error(`${node.name}: GET /api/v2/runtimes answered HTTP ${response.statusCode}`);
+    }
+    const parsed = PistonRuntimeList.safeParse(safeJson(text));
+    if (!parsed.success) throw new Error(`${node.name}: GET /api/v2/runtimes returned no runtime list`);
+    return parsed.data.map(({ language, version, aliases }) => ({ language, version, aliases }));
+  }
+
+  async function executeOn(node: PistonNode, request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
+    const body = JSON.stringify({ ...request, version: request.version ?? '*' });
+    try {
+      const response = await node.pool.request({
+        method: 'POST',
+        path: `${node.basePath}/api/v2/execute`,
+        headers,
+        body,
+        signal,
+      });
+      const text = await readCapped(response.body);
+      if (response.statusCode !== 200) {
+        return {
+          class: classifyHttpStatus(response.statusCode, true),
+          code: `HTTP ${response.statusCode}`,
+          message: pistonMessage(text),
+        };
+      }
+      const parsed = PistonExecuteResponse.safeParse(safeJson(text));
+      if (!parsed.success) return { class: 'node_fault', code: 'MALFORMED', message: 'not a Piston execute result' };
+      return classifyPistonResult(parsed.data);
+    } catch (error) {
+      return classifyThrown(error, signal, true);
+    }
+  }
+
+  return {
+    kind: 'piston',
+    endpoints: nodes.map((n) => n.name),
+    async connect() {},
+    async runtimes(signal) {
+      const lists = await Promise.all(nodes.map((node) => fetchRuntimes(node, signal)));
+      const [first = [], ...rest] = lists;
+      const key = (r: RuntimeInfo) => `${r.language}@${r.version}`;
+      return first.filter((r) => rest.every((list) => list.some((other) => key(other) === key(r))));
+    },
+    async execute(request, signal) {
+      const node = nodes[next++ % nodes.length]!;
+      const outcome = await executeOn(node, request, signal);
+      return { ...outcome, node: node.name };
+    },
+    async close() {
+      await Promise.all(nodes.map((n) => n.pool.destroy().catch(() => undefined)));
+    },
+  };
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      const error = new ResponseTooLarge(`response larger than ${MAX_RESPONSE_BYTES} bytes`);
+      body.destroy(error);
+      throw error;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function pistonMessage(text: string): string | undefined {
+  const parsed = safeJson(text) as { message?: unknown } | undefined;
+  if (parsed && typeof parsed.message === 'string') return parsed.message.slice(0, 200);
+  return text.length > 0 ? text.slice(0, 200) : undefined;
+}
