@@ -159,8 +159,16 @@ export class Cluster {
 
   /** The merged runtime catalog of every node (fetching lists not yet known). */
   async runtimes(): Promise<CatalogEntry[]> {
-    return RuntimeCatalog.merge(await this.catalog.lists());
+    const lists = await this.catalog.lists();
+    // Merging is done again only when a node's list object changed (fetched anew, node added or gone).
+    const merged = this.merged;
+    if (merged && merged.lists.size === lists.size && [...lists].every(([node, list]) => merged.lists.get(node) === list)) return merged.entries;
+    const entries = RuntimeCatalog.merge(lists);
+    this.merged = { lists, entries };
+    return entries;
   }
+
+  private merged: { lists: Map<string, PistonRuntime[]>; entries: CatalogEntry[] } | undefined;
 
   /** Health-check round now (tests and `pistom check`). */
   checkHealth(): Promise<void> {

@@ -75,8 +75,9 @@ export class PistonClient {
   }
 
   private async call(method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions): Promise<unknown> {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    // undici's own timers bound the wait: headers (Piston answers only once the run is over) and
+    // then the gaps while the body streams. Cheaper than a timeout signal per request.
+    const signal = options.signal;
     let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
@@ -89,21 +90,20 @@ export class PistonClient {
         bodyTimeout: options.timeoutMs,
       });
     } catch (error) {
-      throw this.translate(error, options.signal, timeout);
+      throw this.translate(error, options.signal);
     }
     let text: string;
     try {
       text = await this.readCapped(response.body);
     } catch (error) {
-      throw this.translate(error, options.signal, timeout);
+      throw this.translate(error, options.signal);
     }
     return this.interpret(response.statusCode, text);
   }
 
-  private translate(error: unknown, caller: AbortSignal | undefined, timeout: AbortSignal): Error {
+  private translate(error: unknown, caller: AbortSignal | undefined): Error {
     if (error instanceof NodeFaultError) return error;
     if (caller?.aborted) return new CancelledError();
-    if (timeout.aborted) return new NodeFaultError(`node ${this.name} did not answer in time`, this.name, 'timeout', true);
     return classifyTransportError(error, this.name);
   }
 

@@ -44,7 +44,7 @@ async function drive(url: string, durationS: number): Promise<{ calls: number; e
   return { calls, errors, perSecond: calls / elapsed };
 }
 
-const sims = await startSims(1, ['--slots', '1024']);
+const sims = await startSims(1, ['--slots', '1024', '--time-scale', '0']);
 const backend = sims.nodes[0]!.url;
 const results: Record<string, { calls: number; errors: number; perSecond: number }> = {};
 try {

@@ -23,7 +23,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const sims = await startSims(1);
+const sims = await startSims(1, ['--time-scale', '0']);
 const backend = sims.nodes[0]!.url;
 const pistomHttp = await startHttpPistom(['--backend', backend], { PISTOM_LOG_LEVEL: 'silent' });
 const httpClient = new Client({ name: 'overhead-bench', version: '1' });

@@ -4,7 +4,8 @@
  * client asked for progress (notifications need a stream).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { asJsonRpcMessage } from './jsonrpc.js';
 import type { ExchangeSink, MultiplexTransport } from './mux-transport.js';
 import { RPC, sendJson, sendRpcError } from './respond.js';
 
@@ -93,12 +94,12 @@ export function handleStatelessPost(transport: MultiplexTransport, req: Incoming
   }
   const messages: JSONRPCMessage[] = [];
   for (const [index, item] of items.entries()) {
-    const result = JSONRPCMessageSchema.safeParse(item);
-    if (!result.success) {
+    const message = asJsonRpcMessage(item);
+    if (!message) {
       sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request${batch ? ` at batch index ${index}` : ''}: not a JSON-RPC 2.0 message (needs "jsonrpc": "2.0" and a "method" string, or a result/error with an id)`);
       return;
     }
-    messages.push(result.data);
+    messages.push(message);
   }
   const requests = messages.filter(isRequest);
   if (requests.length === 0) {

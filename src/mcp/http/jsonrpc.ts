@@ -1,0 +1,27 @@
+/**
+ * A structural check of one JSON-RPC 2.0 message. The MCP server validates each method's params
+ * itself, so the HTTP side only needs the envelope right; a zod union per message costs more
+ * than the rest of a call's HTTP handling.
+ */
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isId(value: unknown): boolean {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+}
+
+export function asJsonRpcMessage(value: unknown): JSONRPCMessage | undefined {
+  if (!isObject(value) || value.jsonrpc !== '2.0') return undefined;
+  if (value.params !== undefined && !isObject(value.params)) return undefined;
+  if (typeof value.method === 'string') {
+    if ('id' in value && !isId(value.id)) return undefined;
+    return value as JSONRPCMessage;
+  }
+  if (!isId(value.id)) return undefined;
+  if (isObject(value.result)) return value as JSONRPCMessage;
+  if (isObject(value.error) && typeof value.error.code === 'number' && typeof value.error.message === 'string') return value as JSONRPCMessage;
+  return undefined;
+}
