@@ -19,14 +19,29 @@ export interface NodeEvents {
 /** Exponentially weighted moving average with a time-independent weight. */
 class Ewma {
   private value: number | undefined;
+  private sampledAt = 0;
   constructor(private readonly alpha: number) {}
   add(sample: number): void {
     this.value = this.value === undefined ? sample : this.value + this.alpha * (sample - this.value);
+    this.sampledAt = performance.now();
   }
   get(): number | undefined {
     return this.value;
   }
+  /**
+   * The average halved every `halfLifeMs` without a new sample. A node that was slow once and then
+   * got no traffic would otherwise look slow forever and never be picked to show it recovered.
+   */
+  decayed(halfLifeMs: number): number | undefined {
+    if (this.value === undefined) return undefined;
+    return this.value * 0.5 ** ((performance.now() - this.sampledAt) / halfLifeMs);
+  }
+  reset(): void {
+    this.value = undefined;
+  }
 }
+
+const LATENCY_HALF_LIFE_MS = 2_000;
 
 export interface ExecuteAttempt {
   body: string;
@@ -43,6 +58,8 @@ export class ClusterNode {
   private readonly latency = new Ewma(0.2);
   private running = 0;
   private readonly breakerResetMs: number;
+  private readonly consecutiveFaultLimit: number;
+  private consecutiveFaults = 0;
   healthy = true;
   lastError: { message: string; at: string } | undefined;
   completed = 0;
@@ -64,6 +81,7 @@ export class ClusterNode {
       ...(config.rate_limit ? { intervalCap: config.rate_limit.requests, interval: config.rate_limit.interval_ms, carryoverIntervalCount: true } : {}),
     });
     this.breakerResetMs = settings.breaker.reset_timeout_ms;
+    this.consecutiveFaultLimit = settings.breaker.consecutive_failures;
     this.breaker = new CircuitBreaker((attempt: ExecuteAttempt) => this.client.execute(attempt.body, attempt), {
       timeout: false,
       errorThresholdPercentage: settings.breaker.error_threshold_percentage,
@@ -76,7 +94,12 @@ export class ClusterNode {
       errorFilter: (error: unknown) => !(error instanceof NodeFaultError),
     });
     this.breaker.on('open', () => events.onBreakerChange?.(this.name, 'open'));
-    this.breaker.on('halfOpen', () => events.onBreakerChange?.(this.name, 'half_open'));
+    this.breaker.on('halfOpen', () => {
+      // The latency seen before the breaker opened (timeouts, hangs) would keep the balancer from
+      // ever picking this node for its probe, and the node would never come back.
+      this.latency.reset();
+      events.onBreakerChange?.(this.name, 'half_open');
+    });
     this.breaker.on('close', () => events.onBreakerChange?.(this.name, 'closed'));
   }
 
@@ -116,7 +139,7 @@ export class ClusterNode {
   /** Load score for the balancer: outstanding work scaled by the node's size, times its latency. */
   loadScore(): number {
     const outstanding = (this.limiter.pending + this.limiter.size + 1) / this.config.max_concurrent;
-    return outstanding * Math.max(1, this.latency.get() ?? 1);
+    return outstanding * Math.max(1, this.latency.decayed(LATENCY_HALF_LIFE_MS) ?? 1);
   }
 
   /** Runs one attempt through the limiter and the breaker. Throws the classified error. */
@@ -129,10 +152,14 @@ export class ClusterNode {
           const result = await this.breaker.fire(attempt);
           this.latency.add(performance.now() - started);
           this.completed++;
+          this.consecutiveFaults = 0;
           return result;
         } catch (error) {
           if (error instanceof NodeFaultError) {
             this.faults++;
+            // Outlier detection: a run of faults opens the breaker even when a busy window of
+            // earlier successes keeps the failure rate under the threshold.
+            if (++this.consecutiveFaults >= this.consecutiveFaultLimit && !this.breaker.opened) this.breaker.open();
             this.latency.add(performance.now() - started);
             this.lastError = { message: error.message, at: new Date().toISOString() };
           }

@@ -82,6 +82,9 @@ export const BreakerSchema = z
   .object({
     error_threshold_percentage: z.number().min(1).max(100).default(50),
     volume_threshold: positiveInt().default(5).describe('Calls in the window before the breaker may open.'),
+    consecutive_failures: positiveInt()
+      .default(5)
+      .describe('Node faults in a row that open the breaker at once, whatever the rate over the window (a dead node in a busy window).'),
     rolling_window_ms: positiveInt().default(10_000),
     reset_timeout_ms: positiveInt().default(5_000).describe('How long a breaker stays open before it lets one probe through (half-open).'),
   })

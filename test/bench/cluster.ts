@@ -116,9 +116,12 @@ async function nodeDeath(): Promise<void> {
     const report = await runBench({ target: { kind: 'mcp-http', url: `${pistom.url}/mcp` }, rate, durationMs: seconds * 1000, warmupMs: 1000, workload: 'hello' }, quiet);
     clearTimeout(killer);
     console.log(`\nOne of three nodes killed (SIGKILL) halfway through a run at half load (${rate}/s of ${capacityPerS}/s capacity, ${seconds} s)`);
-    console.log(row(['sent', 'answered', 'client-visible errors', 'p50 ms', 'p99 ms', 'max ms']));
-    console.log(row(['---:', '---:', '---:', '---:', '---:', '---:']));
-    console.log(row([report.counts.sent, report.counts.answered, report.counts.failed, report.latencyMs.p50.toFixed(1), report.latencyMs.p99.toFixed(1), report.latencyMs.max.toFixed(1)]));
+    const metrics = await (await fetch(`${pistom.url}/metrics`)).text();
+    const retries = [...metrics.matchAll(/^pistom_retries_total\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    const killedShare = report.nodes.find((node) => node.node === nodes[0]!.name)?.requests ?? 0;
+    console.log(row(['sent', 'answered', 'client-visible errors', 'answered by the killed node (before it died)', 'attempts retried on another node', 'p50 ms', 'p99 ms', 'max ms']));
+    console.log(row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
+    console.log(row([report.counts.sent, report.counts.answered, report.counts.failed, killedShare, retries, report.latencyMs.p50.toFixed(1), report.latencyMs.p99.toFixed(1), report.latencyMs.max.toFixed(1)]));
   } finally {
     await pistom.stop();
     await Promise.all(simProcesses.map((sims) => sims.close()));

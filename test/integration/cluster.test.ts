@@ -99,6 +99,19 @@ describe('cluster failover', () => {
     expect(sims[0]!.stats().received).toBeGreaterThan(received + 3);
   });
 
+  it('opens the breaker of a node that fails several times in a row, even in a busy window', async () => {
+    sims = await startSimCluster(3, { latencyMs: 5 });
+    app = await startInProcess({ nodes: nodesOf(sims), ...TUNED, breaker: { ...TUNED.breaker, volume_threshold: 1000, consecutive_failures: 3 }, balancer: { strategy: 'round-robin' } });
+    const client = await app.connect();
+    answered(await load(60, 6, () => client.call('execute', HELLO)), 60);
+    await sims[1]!.stop();
+    const values = answered(await load(30, 3, () => client.call('execute', HELLO)), 30);
+    expect(values.filter((v) => v.isError)).toEqual([]);
+    const node = app.pistom.router.status().nodes.find((n) => n.name === sims[1]!.name)!;
+    expect(node.breaker).toBe('open');
+    expect(node.faults).toBeLessThanOrEqual(4);
+  });
+
   it('sends a runtime that only one node has to that node, every time', async () => {
     sims = await startSimCluster(3);
     sims[2]!.setRuntimes('all');
