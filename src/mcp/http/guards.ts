@@ -7,9 +7,19 @@ import type { IncomingMessage } from 'node:http';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
+/** The name part of a Host header or allow-list entry: lower case, without port or trailing dot. */
 function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1).toLowerCase();
-  return host.split(':')[0]!.toLowerCase();
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** An Origin as browsers send it (scheme://host[:port]); allow-list entries may carry a path or slash. */
+function originOf(value: string): string {
+  try {
+    return new URL(value).origin.toLowerCase();
+  } catch {
+    return value.toLowerCase();
+  }
 }
 
 export interface GuardOptions {
@@ -28,9 +38,9 @@ export class RequestGuard {
   private readonly tokenDigests: Buffer[];
 
   constructor(options: GuardOptions) {
-    this.hosts = new Set([...LOOPBACK_NAMES, ...options.allowedHosts.map((h) => h.toLowerCase())]);
-    if (!LOOPBACK_NAMES.has(options.bindHost) && options.bindHost !== '0.0.0.0' && options.bindHost !== '::') this.hosts.add(options.bindHost.toLowerCase());
-    this.origins = new Set(options.allowedOrigins.map((o) => o.toLowerCase()));
+    this.hosts = new Set([...LOOPBACK_NAMES, ...options.allowedHosts.map(hostName)]);
+    if (!LOOPBACK_NAMES.has(options.bindHost) && options.bindHost !== '0.0.0.0' && options.bindHost !== '::') this.hosts.add(hostName(options.bindHost.includes(':') && !options.bindHost.startsWith('[') ? `[${options.bindHost}]` : options.bindHost));
+    this.origins = new Set(options.allowedOrigins.map(originOf));
     this.tokenDigests = options.tokens.map(digest);
   }
 
@@ -54,10 +64,10 @@ export class RequestGuard {
   }
 
   private originAllowed(origin: string): boolean {
-    const lower = origin.toLowerCase();
-    if (this.origins.has(lower)) return true;
+    if (this.origins.has(originOf(origin))) return true;
     try {
-      return LOOPBACK_NAMES.has(new URL(lower).hostname) || LOOPBACK_NAMES.has(`[${new URL(lower).hostname}]`);
+      const url = new URL(origin);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_NAMES.has(url.hostname);
     } catch {
       return false;
     }
@@ -72,10 +82,14 @@ export class RequestGuard {
     return ok;
   }
 
-  /** A stable, non-secret key per caller, for per-client limits and cancellation scoping. */
+  /**
+   * A stable, non-secret key per caller, for per-client limits and cancellation scoping. The token
+   * identifies the caller only when tokens are checked: otherwise anyone could mint a fresh key
+   * (and a fresh rate-limit bucket) per request by sending a made-up Authorization header.
+   */
   clientKey(req: IncomingMessage): string {
     const auth = req.headers.authorization;
-    if (auth) return `token:${digest(auth).subarray(0, 8).toString('hex')}`;
+    if (this.authRequired && auth) return `token:${digest(auth).subarray(0, 8).toString('hex')}`;
     return `addr:${req.socket.remoteAddress ?? 'unknown'}`;
   }
 }
@@ -85,5 +99,5 @@ function digest(value: string): Buffer {
 }
 
 export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+  return LOOPBACK_NAMES.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
 }

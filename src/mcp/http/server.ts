@@ -12,6 +12,8 @@ import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { readBody, BodyTooLargeError } from './body.js';
 import { RequestGuard, isLoopbackHost } from './guards.js';
+import { DEFAULT_MAX_JSON_DEPTH, jsonDepthOver, requestIdOf } from './json-depth.js';
+import { ClientRateLimiter } from './rate-limit.js';
 import { MultiplexTransport } from './mux-transport.js';
 import { RPC, sendJson, sendRpcError } from './respond.js';
 import { SessionManager } from './sessions.js';
@@ -31,11 +33,14 @@ export interface HttpServerOptions {
   logger?: Logger;
 }
 
-export class HttpStartError extends Error {}
+export class HttpStartError extends Error {
+  override readonly name = 'HttpStartError';
+}
 
 export class PistomHttpServer {
   private readonly server: Server;
   private readonly guard: RequestGuard;
+  private readonly rateLimiter: ClientRateLimiter | undefined;
   private readonly logger: Logger;
   private readonly sockets = new Set<Socket>();
   private mux: { server: McpServer; transport: MultiplexTransport } | undefined;
@@ -51,6 +56,7 @@ export class PistomHttpServer {
       );
     }
     this.guard = new RequestGuard({ allowedHosts: http.allowed_hosts, allowedOrigins: http.allowed_origins, tokens: http.auth_tokens, bindHost: http.host });
+    this.rateLimiter = http.rate_limit ? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst }) : undefined;
     this.server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
       this.route(req, res).catch((error: unknown) => {
         this.logger.error({ err: error }, 'HTTP handler failed');
@@ -62,10 +68,8 @@ export class PistomHttpServer {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
-    });
+    // No 'clientError' listener on purpose: Node's own answers malformed requests with 400, oversized
+    // headers with 431 and slow ones with 408, and never writes into a response already started.
     if (http.stateful) {
       this.sessions = new SessionManager({ createServer: options.createMcpServer, idleMs: http.session_idle_ms, maxSessions: http.max_sessions });
     }
@@ -122,6 +126,11 @@ export class PistomHttpServer {
       req.resume();
       return sendRpcError(res, failure.status, RPC.serverError, failure.message, failure.headers);
     }
+    const rate = this.rateLimiter?.take(this.guard.clientKey(req));
+    if (rate && !rate.allowed) {
+      req.resume();
+      return sendRpcError(res, 429, RPC.serverError, `Too Many Requests: this client is limited to ${this.rateLimiter!.describe()}; retry in ${rate.retryAfterSeconds} s`, { 'retry-after': String(rate.retryAfterSeconds) });
+    }
     if (this.draining) {
       req.resume();
       return sendRpcError(res, 503, RPC.serverError, 'pistom is shutting down; retry on another replica', { 'retry-after': '1' });
@@ -163,8 +172,9 @@ export class PistomHttpServer {
       sendRpcError(res, 415, RPC.serverError, `Unsupported Media Type: send Content-Type: application/json (got ${type ? `"${type}"` : 'none'})`);
       return undefined;
     }
+    let body: string;
     try {
-      return await readBody(req, this.options.http.max_body_bytes);
+      body = await readBody(req, this.options.http.max_body_bytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         sendRpcError(res, 413, RPC.serverError, `request body over ${error.limit} bytes (http.max_body_bytes)`, { connection: 'close' });
@@ -172,6 +182,12 @@ export class PistomHttpServer {
       }
       throw error;
     }
+    if (jsonDepthOver(body, DEFAULT_MAX_JSON_DEPTH) !== undefined) {
+      const error = { code: RPC.invalidRequest, message: `Invalid Request: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels; MCP messages need far fewer` };
+      sendJson(res, 400, { jsonrpc: '2.0', id: requestIdOf(body), error });
+      return undefined;
+    }
+    return body;
   }
 
   /** Stops accepting MCP calls (readiness turns false); calls in flight continue. */

@@ -1,0 +1,85 @@
+/**
+ * Per-client token buckets for /mcp: each client (RequestGuard.clientKey) may send `burst`
+ * requests at once and `perSecond` on average; past that it is told when to come back (429 with
+ * Retry-After). Buckets refill lazily on use, so there is no timer to close.
+ */
+
+export interface RateLimitOptions {
+  perSecond: number;
+  burst: number;
+  /** Clients remembered at most; full (idle) buckets are forgotten first. Default 10,000. */
+  maxClients?: number;
+  now?: () => number;
+}
+
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+export class ClientRateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly perMs: number;
+  private readonly maxClients: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RateLimitOptions) {
+    if (!(options.perSecond > 0) || !(options.burst >= 1)) throw new RangeError('rate limit needs per_second > 0 and burst >= 1');
+    this.perMs = options.perSecond / 1000;
+    this.maxClients = options.maxClients ?? 10_000;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Takes one token from this client's bucket, or says how long until one is there. */
+  take(clientKey: string): RateDecision {
+    const now = this.now();
+    const bucket = this.refilled(clientKey, now);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true };
+    }
+    const waitMs = (1 - bucket.tokens) / this.perMs;
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+  }
+
+  /** A description for error messages, e.g. "5 requests per second (bursts of 10)". */
+  describe(): string {
+    return `${this.options.perSecond} requests per second (bursts of ${this.options.burst})`;
+  }
+
+  /** Clients currently tracked (for tests and status). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private refilled(clientKey: string, now: number): Bucket {
+    let bucket = this.buckets.get(clientKey);
+    if (!bucket) {
+      this.makeRoom(now);
+      bucket = { tokens: this.options.burst, updatedMs: now };
+      this.buckets.set(clientKey, bucket);
+      return bucket;
+    }
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + (now - bucket.updatedMs) * this.perMs);
+    bucket.updatedMs = now;
+    return bucket;
+  }
+
+  /**
+   * Keeps memory bounded however many clients show up: drop buckets that have refilled (they
+   * hold no state worth keeping), then, if every bucket is still busy, the oldest ones.
+   */
+  private makeRoom(now: number): void {
+    if (this.buckets.size < this.maxClients) return;
+    const fullAfterMs = this.options.burst / this.perMs;
+    for (const [key, bucket] of this.buckets) {
+      if (now - bucket.updatedMs >= fullAfterMs) this.buckets.delete(key);
+    }
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < this.maxClients) break;
+      this.buckets.delete(key);
+    }
+  }
+}
