@@ -24,6 +24,13 @@ export interface CallOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
+/** `http://user:pass@host` in a node URL becomes Basic auth (undici connects to the origin only). */
+function credentialsHeader(url: URL): Record<string, string> {
+  if (!url.username && !url.password) return {};
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return { authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
+}
+
 export class PistonClient {
   readonly name: string;
   private readonly pool: Pool;
@@ -35,7 +42,7 @@ export class PistonClient {
     const url = new URL(options.url);
     this.name = options.name;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.headers = { ...options.headers };
+    this.headers = { ...credentialsHeader(url), ...options.headers };
     this.maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? 64,

@@ -88,6 +88,14 @@ describe('PistonClient on the wire (nock)', () => {
     expect(JSON.stringify(error)).not.toContain('s3cret-node-key');
   });
 
+  it('turns credentials in the node URL into Basic auth', async () => {
+    const scope = nock(ORIGIN, { reqheaders: { authorization: `Basic ${Buffer.from('user:p@ss').toString('base64')}` } })
+      .get('/api/v2/runtimes')
+      .reply(200, []);
+    await make({ url: 'http://user:p%40ss@piston.test:2000', headers: {} }).runtimes({ timeoutMs: 1000 });
+    scope.done();
+  });
+
   it('reads the Piston version from GET /', async () => {
     nock(ORIGIN).get('/').reply(200, { message: 'Piston v3.1.1' });
     expect(await make().version({ timeoutMs: 1000 })).toBe('Piston v3.1.1');
