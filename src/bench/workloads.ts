@@ -5,8 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import semver from 'semver';
 import { z } from 'zod';
-import { PistonFile } from '../piston/types.js';
+import { LIMIT_NAMES, PistonFile } from '../piston/types.js';
 import type { BenchRequest, RuntimeInfo } from './targets/target.js';
+import { seededRandom } from '../util/random.js';
 
 export const BUILTIN_WORKLOADS = ['hello', 'cpu', 'sleep', 'compile', 'mix'] as const;
 export type BuiltinWorkload = (typeof BUILTIN_WORKLOADS)[number];
@@ -104,14 +105,7 @@ export function fitBuiltinWorkload(name: BuiltinWorkload, runtimes: RuntimeInfo[
   return { name, items };
 }
 
-const Limits = {
-  run_timeout: z.number().optional(),
-  compile_timeout: z.number().optional(),
-  run_cpu_time: z.number().optional(),
-  compile_cpu_time: z.number().optional(),
-  run_memory_limit: z.number().optional(),
-  compile_memory_limit: z.number().optional(),
-};
+const Limits = Object.fromEntries(LIMIT_NAMES.map((name) => [name, z.number().optional()])) as Record<(typeof LIMIT_NAMES)[number], z.ZodOptional<z.ZodNumber>>;
 
 const FileEntry = z
   .object({
@@ -202,7 +196,7 @@ export function createPicker(items: WorkloadItem[], seed: number): () => Workloa
   const cumulative: number[] = [];
   let total = 0;
   for (const item of items) cumulative.push((total += item.weight));
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return () => {
     if (items.length === 1) return items[0]!;
     const x = random() * total;
@@ -214,16 +208,5 @@ export function createPicker(items: WorkloadItem[], seed: number): () => Workloa
       else lo = mid + 1;
     }
     return items[lo]!;
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

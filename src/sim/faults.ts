@@ -2,6 +2,7 @@
  * Fault injection: which requests get which fault. A fault is limited to some paths and to the
  * next `count` matching requests, or hits each one with probability `rate` (seeded PRNG), or both.
  */
+import { seededRandom } from '../util/random.js';
 
 export type SimFaultKind =
   | { kind: 'hang' }
@@ -25,18 +26,6 @@ export type PathKind = 'execute' | 'runtimes' | 'other';
 
 const FAULT_KINDS = new Set(['hang', 'status', 'reset', 'garbage', 'truncated', 'huge', 'xx']);
 const RESULT_STAGE_KINDS = new Set(['huge', 'xx']);
-
-/** mulberry32: tiny, fast, good enough for fault dice. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Checks a fault from an untrusted source (the admin endpoint); returns an error text or null. */
 export function checkFault(value: unknown): string | null {
