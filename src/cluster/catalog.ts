@@ -111,10 +111,14 @@ export class RuntimeCatalog {
       return cached;
     }
     try {
-      return await this.cache.fetch(node);
+      const fetched = await this.cache.fetch(node);
+      if (fetched) return fetched;
     } catch {
-      return undefined;
+      // fall through: the list may have arrived by another way meanwhile
     }
+    // A health check that stores its list while this fetch runs aborts the fetch (lru-cache's set()
+    // does); the list is then in the cache all the same.
+    return this.cache.get(node, { allowStale: true });
   }
 
   /** Cached lists only, no I/O (for status output). */

@@ -64,6 +64,17 @@ describe('RuntimeCatalog fetching', () => {
     expect(load).toHaveBeenCalledTimes(1);
   });
 
+  it('still has the list when a health check stores it while a fetch is under way', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const catalog = new RuntimeCatalog({ ttlMs: 60_000, refreshAheadMs: 0, load: async () => { await gate; return SMALL; } });
+    catalog.setNodes(['a']);
+    const pending = catalog.lists();
+    catalog.put('a', SMALL);
+    release();
+    expect((await pending).get('a')).toEqual(SMALL);
+  });
+
   it('refreshes in the background before the list goes stale', async () => {
     const load = vi.fn(async () => SMALL);
     const catalog = new RuntimeCatalog({ ttlMs: 1000, refreshAheadMs: 1000, load });

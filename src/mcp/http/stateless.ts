@@ -102,6 +102,10 @@ export function handleStatelessPost(transport: MultiplexTransport, req: Incoming
     messages.push(message);
   }
   const requests = messages.filter(isRequest);
+  if (new Set(requests.map((request) => request.id)).size !== requests.length) {
+    sendRpcError(res, 400, RPC.invalidRequest, 'Invalid Request: two requests in one batch share an id; each needs its own so that each gets its own answer');
+    return;
+  }
   if (requests.length === 0) {
     for (const message of messages) if (isNotification(message)) transport.dispatchNotification({ clientKey, notify() {}, respond() {}, abandon() {} }, message);
     res.writeHead(202).end();

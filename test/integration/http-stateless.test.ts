@@ -1,0 +1,64 @@
+/**
+ * The stateless Streamable HTTP endpoint at the JSON-RPC level: ids restored per client, batches,
+ * notifications, and answers that never cross between clients that use the same ids.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimNode, type SimNode } from '../../src/sim/index.js';
+import { startInProcess, type InProcess } from '../helpers/inprocess.js';
+import { MCP_HEADERS, rawRequest } from '../helpers/raw-http.js';
+
+const call = (id: number | string, code: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'execute', arguments: { language: 'python', code } } });
+
+describe('stateless HTTP at the JSON-RPC level', () => {
+  let sim: SimNode;
+  let app: InProcess;
+  let url: string;
+  beforeAll(async () => {
+    sim = await startSimNode({ timeScale: 0 });
+    app = await startInProcess({ nodes: [{ name: 'only', url: sim.url }], health: { interval_ms: 60_000 } });
+    url = `${app.url}/mcp`;
+  });
+  afterAll(async () => {
+    await app.close();
+    await sim.close();
+  });
+
+  it('answers many clients that all use id 1 with their own results', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify(call(1, `print("client ${i}")`)) })),
+    );
+    answers.forEach((answer, i) => {
+      expect(answer.status).toBe(200);
+      const body = answer.json();
+      expect(body.id).toBe(1);
+      expect(body.result.structuredContent.run.stdout).toBe(`client ${i}\n`);
+    });
+  });
+
+  it('answers a batch with one answer per request, ids kept, and refuses duplicate ids', async () => {
+    const answer = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify([call('a', 'print("A")'), { jsonrpc: '2.0', method: 'notifications/initialized' }, call(7, 'print("B")')]) });
+    expect(answer.status).toBe(200);
+    const body = answer.json() as Array<{ id: string | number; result: { structuredContent: { run: { stdout: string } } } }>;
+    expect(body.map((item) => item.id).sort()).toEqual([7, 'a']);
+    expect(body.find((item) => item.id === 'a')!.result.structuredContent.run.stdout).toBe('A\n');
+    const duplicate = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify([call(1, 'print(1)'), call(1, 'print(2)')]) });
+    expect(duplicate.status).toBe(400);
+    expect(duplicate.json().error.message).toMatch(/share an id/);
+  });
+
+  it('accepts notifications alone with 202 and answers unknown methods with a JSON-RPC error', async () => {
+    const notification = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    expect(notification.status).toBe(202);
+    const unknown = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'no/such/method' }) });
+    expect(unknown.status).toBe(200);
+    expect(unknown.json()).toMatchObject({ id: 3, error: { code: -32601 } });
+  });
+
+  it('refuses GET and DELETE in stateless mode with 405', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const answer = await rawRequest(url, { method, headers: { accept: 'text/event-stream' } });
+      expect(answer.status).toBe(405);
+      expect(answer.headers.allow).toBe('POST');
+    }
+  });
+});
