@@ -3,6 +3,8 @@
  * conventions: `pistom_` prefix, base units (seconds), `_total` for counters. Labels carry node
  * names, tools and outcome classes only: never URLs, headers or tokens.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Pistom, PistomOptions } from './app.js';
 import type { MetricsEndpoint } from './mcp/http/server.js';
@@ -14,6 +16,8 @@ export interface Metrics {
   instrumentation: Pick<PistomOptions, 'events' | 'hooks' | 'onToolCall'>;
   endpoint: MetricsEndpoint;
   bind(pistom: Pistom): void;
+  /** Counts a SIGHUP reload: applied, or refused (the old config stays). */
+  reloaded(result: 'ok' | 'refused'): void;
   close(): void;
 }
 
@@ -21,8 +25,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pistom_process_' });
   const toolCalls = new Counter({ name: 'pistom_tool_calls_total', help: 'MCP tool calls by tool and outcome class.', labelNames: ['tool', 'outcome'], registers: [registry] });
-  const callDuration = new Histogram({ name: 'pistom_call_duration_seconds', help: 'Whole execute calls, queue and retries included, by outcome.', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const queueWait = new Histogram({ name: 'pistom_queue_wait_seconds', help: 'Time execute calls waited in the admission queue.', buckets: LATENCY_BUCKETS, registers: [registry] });
+  const callDuration = new Histogram({ name: 'pistom_call_duration_seconds', help: 'Whole execute calls, queue and retries included, by the node that answered ("none" if no node did) and outcome.', labelNames: ['node', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const queueWait = new Histogram({ name: 'pistom_queue_wait_seconds', help: 'Time admitted execute calls waited in the admission queue, by the node that answered ("none" if no node did).', labelNames: ['node'], buckets: LATENCY_BUCKETS, registers: [registry] });
   const attemptDuration = new Histogram({ name: 'pistom_attempt_duration_seconds', help: 'One attempt on one node (node limiter wait, request and answer), by node and outcome.', labelNames: ['node', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
   const calls = new Counter({ name: 'pistom_execute_calls_total', help: 'Execute calls by outcome class and the node that answered.', labelNames: ['outcome', 'node'], registers: [registry] });
   const retries = new Counter({ name: 'pistom_retries_total', help: 'Attempts retried on another node, by the failed node and fault reason.', labelNames: ['node', 'reason'], registers: [registry] });
@@ -30,6 +34,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const healthChecks = new Counter({ name: 'pistom_health_checks_total', help: 'Active health checks by node and result.', labelNames: ['node', 'result'], registers: [registry] });
   const catalogRefreshes = new Counter({ name: 'pistom_catalog_refreshes_total', help: 'Runtime list fetches by node and result.', labelNames: ['node', 'result'], registers: [registry] });
   const catalogLookups = new Counter({ name: 'pistom_catalog_lookups_total', help: 'Runtime list lookups by node, served from cache (hit) or fetched (miss).', labelNames: ['node', 'result'], registers: [registry] });
+  const reloads = new Counter({ name: 'pistom_config_reloads_total', help: 'Configuration reloads (SIGHUP) by result: ok, or refused (the old configuration stays).', labelNames: ['result'], registers: [registry] });
 
   let bound: Pistom | undefined;
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
@@ -67,9 +72,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       onToolCall: (tool, outcome) => toolCalls.inc({ tool, outcome }),
       hooks: {
         callFinished: (report) => {
-          calls.inc({ outcome: report.outcome, node: report.node ?? 'none' });
-          callDuration.observe({ outcome: report.outcome }, report.totalMs / 1000);
-          if (report.attempts > 0) queueWait.observe(report.queuedMs / 1000);
+          const node = report.node ?? 'none';
+          calls.inc({ outcome: report.outcome, node });
+          callDuration.observe({ node, outcome: report.outcome }, report.totalMs / 1000);
+          if (report.attempts > 0) queueWait.observe({ node }, report.queuedMs / 1000);
         },
         attemptFinished: (node, outcome, ms) => attemptDuration.observe({ node, outcome }, ms / 1000),
         retried: (node, reason) => retries.inc({ node, reason }),
@@ -85,9 +91,79 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     bind(pistom) {
       bound = pistom;
     },
+    reloaded(result) {
+      reloads.inc({ result });
+    },
     close() {
       registry.clear();
       bound = undefined;
     },
+  };
+}
+
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  endpoint: MetricsEndpoint;
+  /** True when at least one node can serve (and the process is not shutting down). */
+  ready: () => boolean;
+}
+
+export interface MetricsServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A listener with /metrics, /healthz and /readyz only (`pistom serve --metrics HOST:PORT`): how a
+ * stdio server gets scraped, or an HTTP one on a port kept apart from /mcp.
+ */
+export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'GET') return json(405, { error: 'only GET' });
+    if (path === '/healthz') return json(200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ready = options.ready();
+      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+    }
+    if (path === '/metrics') {
+      options.endpoint.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': options.endpoint.contentType });
+          res.end(text);
+        },
+        () => json(500, { error: 'metrics could not be rendered' }),
+      );
+      return;
+    }
+    json(404, { error: `no route ${path}; this listener serves /metrics, /healthz and /readyz` });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Scrapers keep connections alive; nothing here is worth waiting for.
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }

@@ -68,6 +68,10 @@ export class Router {
   private readonly hooks: RouterHooks;
   private readonly heartbeatMs: number;
   private readonly inflight = new Set<AbortController>();
+  /** Calls waiting in the admission queue, so that a shutdown can answer them. */
+  private readonly waiting = new Set<AbortController>();
+  /** Every call between entry and answer, queued, routing or running: what a drain waits for. */
+  private readonly calls = new Set<Promise<unknown>>();
   private serviceEwmaMs = 100;
   private accepting = true;
 
@@ -110,34 +114,37 @@ export class Router {
     const started = performance.now();
     const report: CallReport = { outcome: 'ok', attempts: 0, queuedMs: 0, totalMs: 0 };
     const logger = context.logger ?? this.logger;
+    const call = this.run(input, context, report);
+    this.calls.add(call);
     try {
-      const result = await this.run(input, context, report);
+      const result = await call;
       report.node = result.node;
       return result;
     } catch (error) {
-      const callError = this.toCallError(error);
+      const callError = this.toCallError(error, logger);
       report.outcome = callError.errorClass;
       report.code = callError.code;
       throw callError;
     } finally {
+      this.calls.delete(call);
       report.totalMs = performance.now() - started;
       this.hooks.callFinished?.(report);
       logger.debug({ outcome: report.outcome, code: report.code, node: report.node, attempts: report.attempts, queued_ms: Math.round(report.queuedMs), total_ms: Math.round(report.totalMs) }, 'execute finished');
     }
   }
 
-  private toCallError(error: unknown): CallError {
+  private toCallError(error: unknown, logger: Logger): CallError {
     if (error instanceof CallError) return error;
     if (error instanceof InvalidRequestError) return new CallError('request_error', error.code, error.message);
     if (error instanceof CancelledError) return new CallError('cancelled', 'cancelled', error.message);
     if (error instanceof PistonRequestError) return new CallError('request_error', 'rejected_by_node', `the node refused the request: ${error.message}`);
     if (error instanceof NodeFaultError) return new CallError('node_fault', error.reason, error.message);
-    this.logger.error({ err: error }, 'unexpected error in the router');
+    logger.error({ err: error }, 'unexpected error in the router');
     return new CallError('node_fault', 'internal', `internal error in pistom: ${(error as Error)?.message ?? String(error)}`);
   }
 
   private async run(input: ExecuteInput, context: CallContext, report: CallReport): Promise<ExecuteOutput> {
-    if (!this.accepting) throw new CallError('overload', 'shutting_down', 'pistom is shutting down and takes no new calls; retry on another replica or in a few seconds', 1000);
+    if (!this.accepting) throw shuttingDownError();
     if (context.signal?.aborted) throw new CancelledError();
     const prepared = prepareRequest(input);
     const route = await this.route(prepared, input.language, input.version);
@@ -181,12 +188,15 @@ export class Router {
 
   /** Runs `task` once the global queue gives it a slot, within the queue's bounds. */
   private async admitted<T>(context: CallContext, task: () => Promise<T>): Promise<T> {
+    // A call that was still resolving its runtime when the drain began must not slip in after it.
+    if (!this.accepting) throw shuttingDownError();
     const { max_queue, max_wait_ms } = this.config.admission;
     const full = this.admission.pending >= this.admission.concurrency;
     if (full && this.admission.size >= max_queue) {
       throw new CallError('overload', 'queue_full', `the cluster is overloaded: ${this.admission.size} calls are already waiting (limit ${max_queue}); retry in about ${Math.ceil(this.retryAfterMs() / 1000)} s`, this.retryAfterMs());
     }
     const waitController = new AbortController();
+    this.waiting.add(waitController);
     let started = false;
     const onCancel = () => {
       if (!started) waitController.abort(new CancelledError());
@@ -201,12 +211,14 @@ export class Router {
       return await this.admission.add(
         () => {
           started = true;
+          this.waiting.delete(waitController);
           clearTimeout(timer);
           return task();
         },
         { signal: waitController.signal },
       );
     } finally {
+      this.waiting.delete(waitController);
       clearTimeout(timer);
       context.signal?.removeEventListener('abort', onCancel);
     }
@@ -270,7 +282,9 @@ export class Router {
           const ms = performance.now() - attemptStarted;
           if (controller.signal.aborted || error instanceof CancelledError) {
             this.hooks.attemptFinished?.(node.name, 'cancelled', ms);
-            throw new CancelledError();
+            // Keep the reason a shutdown gave, so that the client learns why its call stopped.
+            const reason: unknown = controller.signal.reason;
+            throw reason instanceof CancelledError ? reason : new CancelledError();
           }
           if (error instanceof PistonRequestError) {
             this.hooks.attemptFinished?.(node.name, 'request_error', ms, error.message);
@@ -346,26 +360,41 @@ export class Router {
   }
 
   /**
-   * Stops taking calls; running calls get up to `graceMs` to finish, then are aborted; queued
-   * calls are answered at once with a clear error.
+   * Stops taking calls: queued calls are answered at once with a clear error, running calls get up
+   * to `graceMs` to finish and are then cancelled with an error that says why.
    */
   async drain(graceMs: number): Promise<void> {
-    this.accepting = false;
-    this.admission.clear();
-    const idle = this.admission.onPendingZero();
-    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
-    if ((await Promise.race([idle.then(() => 'idle' as const), timer])) === 'timeout') {
-      for (const controller of this.inflight) controller.abort(new CancelledError('pistom is shutting down'));
-      await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    this.stopAccepting();
+    const settled = () => Promise.allSettled([...this.calls]).then(() => 'settled' as const);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const outcome = await Promise.race([settled(), grace]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (const controller of this.inflight) controller.abort(new CancelledError(`pistom is shutting down and this call ran past the ${graceMs} ms grace period; retry on another replica`));
+      // An aborted attempt settles at once unless a node ignores the abort; do not wait on one forever.
+      await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
   }
 
-  async close(): Promise<void> {
+  /** Refuses new calls and answers every queued one with the shutdown error. */
+  private stopAccepting(): void {
     this.accepting = false;
-    this.admission.clear();
+    for (const controller of this.waiting) controller.abort(shuttingDownError());
+    this.waiting.clear();
+  }
+
+  async close(): Promise<void> {
+    this.stopAccepting();
     for (const controller of this.inflight) controller.abort(new CancelledError('pistom is closing'));
     await this.cluster.close();
   }
+}
+
+function shuttingDownError(): CallError {
+  return new CallError('overload', 'shutting_down', 'pistom is shutting down and takes no new calls; retry on another replica or in a few seconds', 1000);
 }
 
 function resolutionError(resolution: Exclude<ReturnType<typeof RuntimeCatalog.resolve>, { ok: true }>, language: string, entries: CatalogEntry[]): CallError {

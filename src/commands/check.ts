@@ -2,14 +2,17 @@
  * `pistom check`: validates the config (every wrong field with its path) and probes each node:
  * reachable, Piston version, runtimes, latency. Exits 1 when a node is unusable, 2 on a bad config.
  */
-import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import { ConfigError, loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { NodeConfig } from '../config/schema.js';
 import { PistonClient } from '../piston/client.js';
-import { parseFlags } from './flags.js';
+import { parseFlags, UsageError } from './flags.js';
 
 const HELP = `pistom check [--config FILE | --backend URL ...] [--json] [--timeout-ms MS]
   Validates the configuration and probes every node (GET / and GET /api/v2/runtimes).
-  Exit code: 0 all nodes answer like Piston, 1 a node does not, 2 the configuration is invalid.`;
+  --json            one JSON document on stdout instead of the table
+  --timeout-ms MS   how long each probe may take (default 3000)
+  Exit code: 0 all nodes answer like Piston, 1 a node does not, 2 the configuration is invalid.
+  Node headers and URL credentials are used for the probes and never printed.`;
 
 export interface NodeProbe {
   name: string;
@@ -33,31 +36,32 @@ function displayUrl(url: string): string {
 export async function probeNode(node: NodeConfig, timeoutMs: number): Promise<NodeProbe> {
   const client = new PistonClient({ name: node.name, url: node.url, headers: node.headers, connections: 2 });
   const probe: NodeProbe = { name: node.name, url: displayUrl(node.url), ok: false, version: null, runtimes: null, languages: [], latency_ms: null, error: null };
+  let stage = 'GET /';
+  const problems: string[] = [];
   try {
     const started = performance.now();
     probe.version = await client.version({ timeoutMs });
-    const runtimes = await client.runtimes({ timeoutMs });
     probe.latency_ms = Math.round((performance.now() - started) * 10) / 10;
+    if (!/^Piston v\d/.test(probe.version)) problems.push(`answers GET / with "${probe.version.slice(0, 60)}", not "Piston vX.Y.Z": is this a Piston node?`);
+    stage = 'GET /api/v2/runtimes';
+    const runtimes = await client.runtimes({ timeoutMs });
     probe.runtimes = runtimes.length;
     probe.languages = [...new Set(runtimes.map((runtime) => runtime.language))].sort();
-    probe.ok = /^Piston v\d/.test(probe.version);
-    if (!probe.ok) probe.error = `answers GET / with "${probe.version}", not "Piston vX.Y.Z"`;
-    else if (runtimes.length === 0) {
-      probe.ok = false;
-      probe.error = 'no runtimes installed (install packages on the node)';
-    }
+    if (runtimes.length === 0) problems.push('no runtimes installed (install packages on the node)');
   } catch (error) {
-    probe.error = (error as Error).message;
+    problems.push(`${stage}: ${(error as Error).message}`);
   } finally {
     await client.close();
   }
+  probe.ok = problems.length === 0;
+  probe.error = probe.ok ? null : problems.join('; ');
   return probe;
 }
 
 function table(probes: NodeProbe[]): string {
   const rows = [['NODE', 'URL', 'STATUS', 'VERSION', 'RUNTIMES', 'LATENCY', 'DETAIL']];
   for (const p of probes) {
-    rows.push([p.name, p.url, p.ok ? 'ok' : 'FAIL', p.version ?? '-', p.runtimes === null ? '-' : String(p.runtimes), p.latency_ms === null ? '-' : `${p.latency_ms} ms`, p.error ?? p.languages.slice(0, 6).join(', ') + (p.languages.length > 6 ? ', ...' : '')]);
+    rows.push([p.name, p.url, p.ok ? 'ok' : 'FAIL', p.version === null ? '-' : p.version.slice(0, 30), p.runtimes === null ? '-' : String(p.runtimes), p.latency_ms === null ? '-' : `${p.latency_ms} ms`, p.error ?? p.languages.slice(0, 6).join(', ') + (p.languages.length > 6 ? ', ...' : '')]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
@@ -70,14 +74,15 @@ export async function runCheck(argv: string[]): Promise<number> {
     return 0;
   }
   const timeoutMs = values['timeout-ms'] ? Number(values['timeout-ms']) : 3000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms expects a positive number of ms, got "${values['timeout-ms']}"`);
   const overrides: ConfigOverrides = { configFile: values.config, backends: values.backend };
   let config;
   try {
     config = await loadConfig(overrides);
   } catch (error) {
-    if ((error as Error).name !== 'ConfigError') throw error;
-    const problems = (error as { problems: string[] }).problems;
-    if (values.json) process.stdout.write(`${JSON.stringify({ ok: false, config: { ok: false, problems }, nodes: [] })}\n`);
+    if (!(error instanceof ConfigError)) throw error;
+    const { problems, source } = error;
+    if (values.json) process.stdout.write(`${JSON.stringify({ ok: false, config: { ok: false, source, problems }, nodes: [] }, null, 2)}\n`);
     else process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }

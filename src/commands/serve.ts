@@ -1,15 +1,19 @@
 /**
  * `pistom serve`: MCP over stdio, or Streamable HTTP with --http. Graceful shutdown on SIGTERM and
- * SIGINT (stop taking calls, let running ones finish, answer queued ones); reload on SIGHUP.
+ * SIGINT (stop taking calls, answer queued ones, let running ones finish within a grace period);
+ * reload on SIGHUP (nodes added, removed and changed without dropping calls; a bad file is refused).
  */
+import { isDeepStrictEqual } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { loadConfig, ConfigError, type ConfigOverrides } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { createPistom } from '../app.js';
-import { createLogger } from '../log.js';
+import type { ClusterEvents } from '../cluster/cluster.js';
+import { createPistom, type Pistom } from '../app.js';
+import { createLogger, type Logger } from '../log.js';
 import { PistomHttpServer } from '../mcp/http/server.js';
-import { serveStdio } from '../mcp/stdio.js';
-import { createMetrics } from '../metrics.js';
-import { parseFlags, parseHostPort } from './flags.js';
+import { createMetrics, serveMetrics, type Metrics, type MetricsServer } from '../metrics.js';
+import { parseFlags, parseHostPort, UsageError } from './flags.js';
 
 const HELP = `pistom serve [options]
   --backend URL        a Piston node (repeatable); or PISTOM_BACKENDS=url1,url2
@@ -17,8 +21,12 @@ const HELP = `pistom serve [options]
   --http HOST:PORT     serve Streamable HTTP at /mcp instead of stdio (loopback unless told)
   --stateful           keep MCP sessions (Mcp-Session-Id) instead of stateless HTTP
   --allow-public       allow a non-loopback --http address without auth tokens
+  --metrics HOST:PORT  also serve /metrics, /healthz and /readyz on this address (any transport)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (or PISTOM_LOG_LEVEL)
-  --grace-ms MS        how long running calls may finish on shutdown (default 10000)`;
+  --grace-ms MS        how long running calls may finish on shutdown (default 10000)
+
+Signals: SIGTERM/SIGINT shut down gracefully (a second one cancels running calls at once);
+SIGHUP reloads the configuration (nodes, limits, balancer, breaker, log level).`;
 
 const OPTIONS = {
   backend: { type: 'string', multiple: true },
@@ -26,10 +34,17 @@ const OPTIONS = {
   http: { type: 'string' },
   stateful: { type: 'boolean' },
   'allow-public': { type: 'boolean' },
+  metrics: { type: 'string' },
   'log-level': { type: 'string' },
   'grace-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Sections read once at start: a reload that changes them is applied only after a restart. */
+const RESTART_ONLY = ['http', 'health', 'catalog'] as const;
+
+/** How long the process may linger after a clean shutdown before it is made to exit. */
+const EXIT_SAFETY_MS = 3_000;
 
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, OPTIONS, 'serve');
@@ -46,57 +61,192 @@ export async function runServe(argv: string[]): Promise<number> {
   };
   const graceMs = values['grace-ms'] ? Number(values['grace-ms']) : 10_000;
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new ConfigError('--grace-ms', ['must be a number of ms, 0 or more']);
-  let config = await loadConfig(overrides);
-  if (values['allow-public']) config = { ...config, http: { ...config.http, allow_unauthenticated_public: true } };
+  const metricsAddress = values.metrics ? metricsHostPort(values.metrics) : undefined;
+  const load = async () => {
+    const loaded = await loadConfig(overrides);
+    return values['allow-public'] ? { ...loaded, http: { ...loaded.http, allow_unauthenticated_public: true } } : loaded;
+  };
+
+  const config = await load();
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
-  const pistom = createPistom(config, { logger, ...metrics.instrumentation });
+  const pistom = createPistom(config, { logger, ...metrics.instrumentation, events: withLogging(metrics.instrumentation.events ?? {}, logger) });
   metrics.bind(pistom);
-  logger.info({ nodes: config.nodes.map((node) => node.name), transport: values.http ? 'http' : 'stdio' }, 'pistom starting');
+  const server = new Server({ pistom, metrics, logger, config, load, graceMs });
+  try {
+    await server.start({ http: values.http !== undefined, metricsAddress });
+  } catch (error) {
+    await server.stop('failed start');
+    throw error;
+  }
+  return server.run();
+}
 
-  let http: PistomHttpServer | undefined;
-  if (values.http) {
-    http = new PistomHttpServer({ http: config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready, metrics: metrics.endpoint, logger });
-    const url = await http.listen();
-    logger.info({ url: `${url}/mcp`, stateful: config.http.stateful }, 'serving Streamable HTTP');
-    process.stderr.write(`pistom listening on ${url}/mcp\n`);
+interface ServerParts {
+  pistom: Pistom;
+  metrics: Metrics;
+  logger: Logger;
+  config: ResolvedConfig;
+  /** Reads the configuration again (SIGHUP). */
+  load: () => Promise<ResolvedConfig>;
+  graceMs: number;
+}
+
+/** The running process: transports, signals, reload and shutdown. */
+class Server {
+  private readonly pistom: Pistom;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly load: () => Promise<ResolvedConfig>;
+  private readonly graceMs: number;
+  private config: ResolvedConfig;
+  private http: PistomHttpServer | undefined;
+  private stdio: { server: McpServer; ended: Promise<void> } | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private stopping: Promise<void> | undefined;
+  private stopRequested!: () => void;
+  private readonly stopSignal = new Promise<void>((resolve) => (this.stopRequested = resolve));
+  private reloads: Promise<void> = Promise.resolve();
+  private readonly onStop = (signal: NodeJS.Signals) => this.requestStop(signal);
+  private readonly onReload = () => {
+    this.reloads = this.reloads.then(() => this.reload());
+  };
+
+  constructor(parts: ServerParts) {
+    this.pistom = parts.pistom;
+    this.metrics = parts.metrics;
+    this.logger = parts.logger;
+    this.config = parts.config;
+    this.load = parts.load;
+    this.graceMs = parts.graceMs;
   }
 
-  let stopping: Promise<void> | undefined;
-  const shutdown = (signal: string) => {
-    stopping ??= (async () => {
-      logger.info({ signal, grace_ms: graceMs }, 'shutting down');
-      http?.beginDrain();
-      await pistom.router.drain(graceMs);
-      await http?.close();
-      await pistom.close();
-      metrics.close();
-      logger.info('stopped');
-      logger.flush();
-    })();
-    return stopping;
-  };
-  const reload = async () => {
+  async start(options: { http: boolean; metricsAddress?: { host: string; port: number } }): Promise<void> {
+    const { pistom, logger } = this;
+    logger.info({ nodes: this.config.nodes.map((node) => node.name), transport: options.http ? 'http' : 'stdio' }, 'pistom starting');
+    process.on('SIGTERM', this.onStop);
+    process.on('SIGINT', this.onStop);
+    process.on('SIGHUP', this.onReload);
+    if (options.metricsAddress) {
+      this.metricsServer = await serveMetrics({ ...options.metricsAddress, endpoint: this.metrics.endpoint, ready: () => this.stopping === undefined && pistom.ready() });
+      logger.info({ url: `${this.metricsServer.url}/metrics` }, 'serving metrics');
+      process.stderr.write(`pistom metrics on ${this.metricsServer.url}/metrics\n`);
+    }
+    if (options.http) {
+      this.http = new PistomHttpServer({ http: this.config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready, metrics: this.metrics.endpoint, logger });
+      const url = await this.http.listen();
+      logger.info({ url: `${url}/mcp`, stateful: this.config.http.stateful }, 'serving Streamable HTTP');
+      process.stderr.write(`pistom listening on ${url}/mcp\n`);
+    } else {
+      this.stdio = await connectStdio(pistom.createMcpServer());
+    }
+  }
+
+  /** Serves until a signal (or, over stdio, the end of stdin) and a clean shutdown. */
+  async run(): Promise<number> {
+    await Promise.race([this.stopSignal, this.stdio?.ended ?? this.stopSignal]);
+    await this.stop(this.stopping ? 'signal' : 'stdin closed');
+    // Everything is closed; if a stray handle still holds the event loop, do not hang a deploy.
+    setTimeout(() => {
+      process.stderr.write('pistom: a handle kept the process alive after shutdown; exiting anyway\n');
+      process.exit();
+    }, EXIT_SAFETY_MS).unref();
+    return 0;
+  }
+
+  private requestStop(signal: NodeJS.Signals): void {
+    if (this.stopping) {
+      this.logger.warn({ signal }, 'second signal: cancelling the running calls now');
+      void this.pistom.router.close();
+      return;
+    }
+    void this.stop(signal);
+  }
+
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.shutdown(reason);
+    this.stopRequested();
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    const { logger } = this;
+    logger.info({ reason, grace_ms: this.graceMs, queued: this.pistom.router.queueSize, running: this.pistom.router.running }, 'shutting down');
+    this.http?.beginDrain();
+    await this.pistom.router.drain(this.graceMs);
+    // The last answers travel to their transport through a few promise turns: let them leave.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.http?.close();
+    await this.stdio?.server.close().catch(() => undefined);
+    await this.metricsServer?.close();
+    await this.pistom.close();
+    this.metrics.close();
+    process.off('SIGTERM', this.onStop);
+    process.off('SIGINT', this.onStop);
+    process.off('SIGHUP', this.onReload);
+    logger.info('stopped');
+    logger.flush();
+  }
+
+  private async reload(): Promise<void> {
+    if (this.stopping) return;
+    const { logger } = this;
+    let next: ResolvedConfig;
     try {
-      const next: ResolvedConfig = await loadConfig(overrides);
-      const changes = pistom.router.reconfigure(next);
-      logger.info(changes, 'configuration reloaded');
+      next = await this.load();
     } catch (error) {
+      this.metrics.reloaded('refused');
       if (error instanceof ConfigError) logger.error({ problems: error.problems, source: error.source }, 'reload refused: the new configuration is invalid; keeping the old one');
       else logger.error({ err: error }, 'reload failed; keeping the old configuration');
+      return;
     }
-  };
-  const done = new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => void shutdown('SIGTERM').then(resolve));
-    process.once('SIGINT', () => void shutdown('SIGINT').then(resolve));
-  });
-  process.on('SIGHUP', () => void reload());
-
-  if (!http) {
-    await Promise.race([serveStdio(pistom.createMcpServer()), done]);
-    await shutdown('stdin closed');
-  } else {
-    await done;
+    if (this.stopping) return;
+    const changes = this.pistom.router.reconfigure(next);
+    logger.level = next.log.level;
+    const restartOnly = RESTART_ONLY.filter((section) => !isDeepStrictEqual(this.config[section], next[section]));
+    const budgetChanged = next.retry.budget_ratio !== this.config.retry.budget_ratio || next.retry.budget_min_per_s !== this.config.retry.budget_min_per_s;
+    this.config = next;
+    this.metrics.reloaded('ok');
+    logger.info({ ...changes, nodes: next.nodes.map((node) => node.name) }, 'configuration reloaded');
+    if (restartOnly.length > 0 || budgetChanged) {
+      logger.warn({ sections: [...restartOnly, ...(budgetChanged ? ['retry.budget_*'] : [])] }, 'these settings changed but apply only after a restart');
+    }
   }
-  return 0;
+}
+
+function metricsHostPort(value: string): { host: string; port: number } {
+  try {
+    return parseHostPort(value);
+  } catch {
+    throw new UsageError(`--metrics expects HOST:PORT or PORT (e.g. 127.0.0.1:9464), got "${value}"`);
+  }
+}
+
+/** MCP on stdin/stdout. Stays open after stdin ends, so that running calls can still answer. */
+async function connectStdio(server: McpServer): Promise<{ server: McpServer; ended: Promise<void> }> {
+  const transport = new StdioServerTransport();
+  const ended = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once('end', () => resolve());
+    process.stdin.once('close', () => resolve());
+  });
+  await server.connect(transport);
+  return { server, ended };
+}
+
+/** Adds log lines for the cluster's state changes to the metrics' event handlers. */
+function withLogging(events: ClusterEvents, logger: Logger): ClusterEvents {
+  return {
+    ...events,
+    onBreakerChange(node, state) {
+      events.onBreakerChange?.(node, state);
+      if (state === 'open') logger.warn({ node, breaker: state }, 'circuit breaker opened: the node gets no traffic for a while');
+      else logger.info({ node, breaker: state }, 'circuit breaker state changed');
+    },
+    onHealthChange(node, healthy) {
+      events.onHealthChange?.(node, healthy);
+      if (healthy) logger.info({ node, healthy }, 'node is healthy again');
+      else logger.warn({ node, healthy }, 'node failed its health checks and gets no traffic');
+    },
+  };
 }

@@ -62,12 +62,19 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(path, [`not valid JSON: ${(error as Error).message}`]);
+    // Only the position: Node's message quotes part of the file, which may hold a header secret.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new ConfigError(path, [`not valid JSON${position ? ` (near character ${position}${lineColumn(text, Number(position))})` : ''}; check commas, quotes and brackets`]);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(path, ['the file must hold a JSON object, e.g. {"nodes": [{"url": "http://127.0.0.1:2000"}]}']);
   }
   return parsed as Record<string, unknown>;
+}
+
+function lineColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split('\n');
+  return `, line ${before.length}, column ${before.at(-1)!.length + 1}`;
 }
 
 function splitList(value: string | undefined): string[] {

@@ -2,6 +2,7 @@
  * The MCP server: tools `execute`, `list_runtimes`, `run_python_code` (the original Pistom's tool)
  * and `cluster_status`, plus the status as a resource. Transports are elsewhere (stdio.ts, http/).
  */
+import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -91,7 +92,9 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}):
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const result = await router.execute(input, { signal: extra.signal, onProgress: progressReporter(extra), requestId: String(extra.requestId), logger: options.logger?.child({ request_id: String(extra.requestId), tool }) });
+      // JSON-RPC ids repeat across clients and sessions: each call gets an id of its own for the logs.
+      const requestId = randomUUID();
+      const result = await router.execute(input, { signal: extra.signal, onProgress: progressReporter(extra), requestId, logger: options.logger?.child({ request_id: requestId, rpc_id: extra.requestId, tool }) });
       return { content: [{ type: 'text', text: formatExecuteText(result) }], structuredContent: result };
     } catch (error) {
       const callError = error instanceof CallError ? error : new CallError('node_fault', 'internal', String((error as Error)?.message ?? error));

@@ -46,6 +46,15 @@ describe('config', () => {
     expect(fromFlags.nodes.map((n) => n.url)).toEqual(['http://flag:3']);
   });
 
+  it('says where a file stops being JSON without quoting it (it may hold secrets)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pistom-config-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{"nodes": [{"url": "http://a:1", "headers": {"authorization": "Bearer leaky-secret-9"}},]}');
+    const error = (await loadConfig({ configFile: file }, {}).then(() => undefined, (e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/not valid JSON.*check commas/);
+    expect(error.message).not.toContain('leaky-secret-9');
+  });
+
   it('says how to configure nodes when there are none', async () => {
     await expect(loadConfig({}, {})).rejects.toThrow(/--backend URL/);
   });
