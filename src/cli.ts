@@ -27,8 +27,31 @@ Nodes come from --backend (repeatable), PISTOM_BACKENDS (comma-separated URLs) o
 file (--config or PISTOM_CONFIG). Other environment: PISTOM_LOG_LEVEL, PISTOM_AUTH_TOKENS.
 Docs: README.md and docs/ in the repository.`;
 
+const MINIMUM_NODE = [22, 20] as const;
+
+/** pistom's dependencies (undici 8 among them) fail in obscure ways on older Node: say so plainly. */
+function nodeTooOld(): string | undefined {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor >= MINIMUM_NODE[1])) return undefined;
+  return `pistom needs Node.js ${MINIMUM_NODE.join('.')} or newer; this is ${process.version} (${process.execPath}). In a checkout of the repository, npm scripts use the Node 22 that npm ci installs: npm start -- --backend URL, or node_modules/.bin/node dist/cli.js ...`;
+}
+
+const SIMPLE_HELP: Record<string, string> = {
+  demo: 'pistom demo\n  Starts 3 simulated Piston nodes and pistom over HTTP on loopback, runs a short MCP client session against it and prints each call and answer. Needs nothing else.',
+  schema: 'pistom schema\n  Prints the JSON Schema of the config file (the repository keeps it in config/pistom.schema.json).',
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && SIMPLE_HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${SIMPLE_HELP[command]}\n`);
+    return 0;
+  }
+  const tooOld = command && !['--help', '-h', 'help', '--version', '-v'].includes(command) ? nodeTooOld() : undefined;
+  if (tooOld) {
+    process.stderr.write(`${tooOld}\n`);
+    return 1;
+  }
   switch (command) {
     case 'serve':
       return (await import('./commands/serve.js')).runServe(rest);
@@ -61,6 +84,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (pistom demo | head) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+function listenProblem(error: NodeJS.ErrnoException & { address?: string; port?: number }): string | undefined {
+  const where = [error.address, error.port].filter((part) => part !== undefined).join(':');
+  if (error.code === 'EADDRINUSE') return `cannot listen on ${where}: the address is already in use; pick another port (e.g. --http 127.0.0.1:3001) or stop what holds it`;
+  if (error.code === 'EACCES') return `cannot listen on ${where}: permission denied; ports below 1024 need privileges, use a higher one`;
+  if (error.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no such address on this machine`;
+  return undefined;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -68,6 +105,12 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError || (error as Error)?.name === 'ConfigError' || (error as Error)?.name === 'HttpStartError') {
       process.stderr.write(`${(error as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const listen = listenProblem(error as NodeJS.ErrnoException);
+    if (listen) {
+      process.stderr.write(`pistom: ${listen}\n`);
       process.exitCode = 2;
       return;
     }

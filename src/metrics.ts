@@ -23,7 +23,7 @@ export interface Metrics {
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pistom_process_' });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pistom_' });
   const toolCalls = new Counter({ name: 'pistom_tool_calls_total', help: 'MCP tool calls by tool and outcome class.', labelNames: ['tool', 'outcome'], registers: [registry] });
   const callDuration = new Histogram({ name: 'pistom_call_duration_seconds', help: 'Whole execute calls, queue and retries included, by the node that answered ("none" if no node did) and outcome.', labelNames: ['node', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
   const queueWait = new Histogram({ name: 'pistom_queue_wait_seconds', help: 'Time admitted execute calls waited in the admission queue, by the node that answered ("none" if no node did).', labelNames: ['node'], buckets: LATENCY_BUCKETS, registers: [registry] });

@@ -405,7 +405,7 @@ function resolutionError(resolution: Exclude<ReturnType<typeof RuntimeCatalog.re
       return new CallError('request_error', 'unknown_language', `unknown language "${language}".${close}${offered} Call list_runtimes to see every language, version and alias.`);
     }
     case 'unknown_version':
-      return new CallError('request_error', 'unknown_version', `no node offers ${resolution.language} in a version matching the range; versions on the cluster: ${resolution.versions.join(', ')}. Use "*" for the newest.`);
+      return new CallError('request_error', 'unknown_version', `no node offers ${resolution.language} in a version matching "${resolution.range}"; versions on the cluster: ${resolution.versions.join(', ')}. Use "*" for the newest.`);
     case 'invalid_version':
       return new CallError('request_error', 'invalid_version', `version "${resolution.version}" is not a semver range; use e.g. "3", "3.x", "^3.10", "3.11.2" or "*" for the newest`);
   }

@@ -34,7 +34,7 @@ export interface CatalogEntry {
 export type Resolution =
   | { ok: true; choice: RuntimeChoice }
   | { ok: false; reason: 'unknown_language'; suggestions: string[]; languages: string[] }
-  | { ok: false; reason: 'unknown_version'; language: string; versions: string[] }
+  | { ok: false; reason: 'unknown_version'; language: string; range: string; versions: string[] }
   | { ok: false; reason: 'invalid_version'; version: string };
 
 /** `*`, `latest`, `x` or nothing: the newest version. */
@@ -166,7 +166,7 @@ export class RuntimeCatalog {
       chosen = semver.maxSatisfying(versions, range, { loose: true });
     }
     const language0 = pool[0]!.language;
-    if (!chosen) return { ok: false, reason: 'unknown_version', language: language0, versions: versions.sort(compareVersions).reverse() };
+    if (!chosen) return { ok: false, reason: 'unknown_version', language: language0, range: version ?? '*', versions: versions.sort(compareVersions).reverse() };
     const hits = pool.filter((entry) => entry.version === chosen);
     const nodes = [...new Set(hits.flatMap((entry) => entry.nodes))];
     return { ok: true, choice: { language: hits[0]!.language, version: chosen, nodes } };

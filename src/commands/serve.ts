@@ -74,7 +74,7 @@ export async function runServe(argv: string[]): Promise<number> {
   metrics.bind(pistom);
   const server = new Server({ pistom, metrics, logger, config, load, graceMs });
   try {
-    await server.start({ http: values.http !== undefined, metricsAddress });
+    await server.start({ http: config.http.enabled, metricsAddress });
   } catch (error) {
     await server.stop('failed start');
     throw error;

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ConfigSchema, defaultNodeName, type ConfigInput, type ResolvedConfig } from './schema.js';
+import { ConfigSchema, defaultNodeName, duplicateNodeNames, type ConfigInput, type ResolvedConfig } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -28,10 +28,14 @@ export type Env = Record<string, string | undefined>;
 
 /** Formats a zod error as one line per wrong field: `path: what is wrong`. */
 export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const path = formatPath(issue.path);
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
+  return error.issues.map((issue) => describeIssue(issue));
+}
+
+function describeIssue(issue: { path: readonly PropertyKey[]; message: string }, origins: Record<string, string> = {}): string {
+  const path = formatPath(issue.path);
+  if (!path) return issue.message;
+  const origin = Object.entries(origins).find(([prefix]) => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`))?.[1];
+  return `${path}${origin ? ` (from ${origin})` : ''}: ${issue.message}`;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -43,10 +47,14 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Validates an already-merged raw config object. */
-export function parseConfig(raw: unknown, source = 'config'): ResolvedConfig {
+/** Validates an already-merged raw config object. `origins` names where a field came from, by path prefix. */
+export function parseConfig(raw: unknown, source = 'config', origins: Record<string, string> = {}): ResolvedConfig {
   const result = ConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error));
+  const duplicates = duplicateNodeNames(raw);
+  if (!result.success || duplicates.length > 0) {
+    const issues = [...(result.success ? [] : result.error.issues), ...duplicates];
+    throw new ConfigError(source, issues.map((issue) => describeIssue(issue, origins)));
+  }
   const config = result.data;
   return { ...config, nodes: config.nodes.map((node) => ({ ...node, name: node.name ?? defaultNodeName(node.url) })) };
 }
@@ -89,13 +97,26 @@ export async function loadConfig(overrides: ConfigOverrides = {}, env: Env = pro
   const file = overrides.configFile ?? env.PISTOM_CONFIG;
   const raw: Record<string, unknown> = file ? await readConfigFile(file) : {};
   const merged = applyOverrides(raw, overrides, env);
-  const sources = [file && `file ${file}`, env.PISTOM_BACKENDS && 'PISTOM_BACKENDS', overrides.backends?.length && '--backend'].filter(Boolean).join(' + ');
+  const origins = originsOf(overrides, env);
+  const sources = [file && `file ${file}`, ...new Set(Object.values(origins))].filter(Boolean).join(' + ');
   if (merged.nodes === undefined) {
     throw new ConfigError(sources || 'no source', [
       'no Piston nodes configured: pass --backend URL (repeatable), set PISTOM_BACKENDS=url1,url2, or give --config FILE with a "nodes" list',
     ]);
   }
-  return parseConfig(merged, sources || 'defaults');
+  return parseConfig(merged, sources || 'defaults', origins);
+}
+
+/** Which flag or variable set each overridden part of the config (fields not named here come from the file). */
+function originsOf(overrides: ConfigOverrides, env: Env): Record<string, string> {
+  const origins: Record<string, string> = {};
+  if (overrides.backends?.length) origins.nodes = '--backend';
+  else if (splitList(env.PISTOM_BACKENDS).length > 0) origins.nodes = 'PISTOM_BACKENDS';
+  if (overrides.http) origins['http.host'] = origins['http.port'] = '--http';
+  if (splitList(env.PISTOM_AUTH_TOKENS).length > 0) origins['http.auth_tokens'] = 'PISTOM_AUTH_TOKENS';
+  if (overrides.logLevel) origins['log.level'] = '--log-level';
+  else if (env.PISTOM_LOG_LEVEL) origins['log.level'] = 'PISTOM_LOG_LEVEL';
+  return origins;
 }
 
 /** Pure merge step, exported for tests. */
@@ -106,7 +127,7 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOv
   if (backends.length > 0) merged.nodes = backends.map((url) => ({ url }));
 
   const http = { ...((raw.http as Record<string, unknown> | undefined) ?? {}) };
-  if (overrides.http) Object.assign(http, overrides.http);
+  if (overrides.http) Object.assign(http, overrides.http, { enabled: true });
   if (overrides.stateful !== undefined) http.stateful = overrides.stateful;
   const envTokens = splitList(env.PISTOM_AUTH_TOKENS);
   if (envTokens.length > 0) http.auth_tokens = envTokens;

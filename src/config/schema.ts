@@ -117,6 +117,7 @@ export const ClientSchema = z
 
 export const HttpServerSchema = z
   .object({
+    enabled: z.boolean().default(false).describe('Serve Streamable HTTP at http.host:http.port instead of stdio (--http HOST:PORT turns it on too).'),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(3000),
     stateful: z.boolean().default(false).describe('Keep MCP sessions (Mcp-Session-Id). Stateless lets any replica answer.'),
@@ -152,24 +153,33 @@ export const ConfigSchema = z
       .strict()
       .default({ level: 'info' }),
   })
-  .strict()
-  .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    config.nodes.forEach((node, index) => {
-      const name = node.name ?? defaultNodeName(node.url);
-      const previous = seen.get(name);
-      if (previous !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['nodes', index, 'name'], message: `duplicate node name "${name}" (also nodes[${previous}]); give each node a unique name` });
-      }
-      seen.set(name, index);
-    });
-  });
+  .strict();
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Config = z.output<typeof ConfigSchema>;
 export type NodeConfig = Config['nodes'][number] & { name: string };
 export type NodeCaps = z.output<typeof NodeCapsSchema>;
 export type ResolvedConfig = Omit<Config, 'nodes'> & { nodes: NodeConfig[] };
+
+/**
+ * Node names must be unique. Checked on the raw input (not in the schema) so that a duplicate is
+ * reported together with every other problem, not only once the rest is right.
+ */
+export function duplicateNodeNames(raw: unknown): Array<{ path: Array<string | number>; message: string }> {
+  const nodes = (raw as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  const seen = new Map<string, number>();
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  nodes.forEach((node: unknown, index) => {
+    const { name, url } = (node ?? {}) as { name?: unknown; url?: unknown };
+    const effective = typeof name === 'string' ? name : typeof url === 'string' ? defaultNodeName(url) : undefined;
+    if (effective === undefined) return;
+    const previous = seen.get(effective);
+    if (previous !== undefined) problems.push({ path: ['nodes', index, 'name'], message: `duplicate node name "${effective}" (also nodes[${previous}]); give each node a unique name` });
+    else seen.set(effective, index);
+  });
+  return problems;
+}
 
 export function defaultNodeName(url: string): string {
   try {

@@ -14,7 +14,7 @@ export function describeStatus(stage: StageResult): string {
     case 'SG':
       return `killed by signal ${stage.signal ?? 'unknown'}`;
     case 'TO':
-      return `time limit exceeded (${stage.message ?? 'timeout'}): the program was killed`;
+      return `${(stage.message ?? 'time limit exceeded').toLowerCase()}: the program was killed`;
     case 'OL':
       return 'OUTPUT TRUNCATED: stdout went over the node\'s output limit and the program was killed; what stdout shows is incomplete';
     case 'EL':
@@ -37,7 +37,9 @@ export function formatExecuteText(output: ExecuteOutput): string {
   const lines: string[] = [`${output.language} ${output.version} on node ${output.node}${output.attempts > 1 ? ` (after ${output.attempts} attempts)` : ''}`];
   if (output.compile && compileFailed(output)) {
     lines.push(section('compile output', output.compile.output));
-    lines.push(`--- result: COMPILE ERROR (${describeStatus(output.compile)}); the program did not run ---`);
+    const compile = output.compile;
+    const how = compile.status === 'TO' ? describeStatus(compile) : compile.status === null || compile.status === 'RE' ? `the compiler exited with code ${compile.code}` : describeStatus(compile);
+    lines.push(`--- result: COMPILE ERROR (${how}); the program did not run ---`);
     return lines.join('\n');
   }
   lines.push(section('stdout', output.run.stdout));

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runBenchCli } from '../../src/bench/cli.js';
-import { startSimProcess } from './sims.js';
+import { startSimProcess } from './support/sims.js';
 
 const { values } = parseArgs({ options: { html: { type: 'string' }, json: { type: 'string' } } });
 const sims = await startSimProcess({ nodes: 3, latencyMs: 20, latencyStepMs: 10, slots: 4 });

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/bench/duration.js';
 import { renderTextReport } from '../../src/bench/report/text.js';
 import { runBench } from '../../src/bench/run.js';
-import { startSimProcess } from './sims.js';
+import { startSimProcess } from './support/sims.js';
 
 const { values } = parseArgs({
   options: { concurrency: { type: 'string', default: '64' }, duration: { type: 'string', default: '10s' }, workload: { type: 'string', default: 'hello' }, canned: { type: 'boolean', default: false } },

@@ -4,12 +4,17 @@
  * queue are refused at once with a clear, retryable error; memory stays bounded across three rounds;
  * the cluster serves normally afterwards. Counts go to test-results/robustness/chaos-overload.json.
  */
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { startSimCluster } from '../../src/sim/index.js';
 import { startHttpPistom, writeConfig } from '../helpers/pistom.js';
 import { FigureRecorder } from '../helpers/robustness-figures.js';
 import { callMany, connectCounting, CrashWatch, recovered, type CountingClient } from './support/harness.js';
+
+// The SDK's HTTP client hangs every request it has in flight on one abort signal of its own;
+// this test keeps well over Node's default 1500 in flight from one client on purpose.
+setMaxListeners(20_000);
 
 const NODES = 3;
 const SLOTS_PER_NODE = 2;

@@ -2,7 +2,6 @@
 import { request } from 'node:http';
 
 /** A parsed JSON answer, typed loosely: tests dig into answers of any shape and assert on them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LooseJson = any;
 
 export interface RawResponse {

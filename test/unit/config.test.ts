@@ -28,8 +28,30 @@ describe('config', () => {
     expect(text).toMatch(/balancer\.strategy: .*least-loaded.*round-robin.*weighted/);
   });
 
-  it('rejects duplicate node names', () => {
+  it('rejects duplicate node names, listed with every other problem', () => {
     expect(() => parseConfig({ nodes: [{ url: 'http://a:1' }, { url: 'http://a:1' }] })).toThrow(/duplicate node name/);
+    try {
+      parseConfig({ nodes: [{ name: 'x', url: 'http://a:1', tier: -1 }, { name: 'x', url: 'http://b:1' }], admission: { max_queue: 'lots' } });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems;
+      expect(problems.some((p) => p.startsWith('nodes[1].name: duplicate node name "x"'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('nodes[0].tier'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('admission.max_queue'))).toBe(true);
+    }
+  });
+
+  it('names the flag or variable a wrong value came from', async () => {
+    const error = (await loadConfig({ backends: ['http://a:1'], logLevel: 'loud' }, { PISTOM_AUTH_TOKENS: 'short' }).then(() => undefined, (e: unknown) => e)) as ConfigError;
+    expect(error.problems.find((p) => p.startsWith('log.level'))).toMatch(/^log\.level \(from --log-level\): .*info/);
+    expect(error.problems.find((p) => p.startsWith('http.auth_tokens'))).toMatch(/^http\.auth_tokens\[0\] \(from PISTOM_AUTH_TOKENS\): .*16 characters/);
+    expect(error.message).toMatch(/--backend \+ --log-level \+ PISTOM_AUTH_TOKENS|--backend/);
+  });
+
+  it('turns HTTP on from the file (http.enabled) or from --http', async () => {
+    expect(parseConfig({ nodes: [{ url: 'http://a:1' }] }).http.enabled).toBe(false);
+    const viaFlag = await loadConfig({ backends: ['http://a:1'], http: { host: '127.0.0.1', port: 4000 } }, {});
+    expect(viaFlag.http).toMatchObject({ enabled: true, port: 4000 });
   });
 
   it('takes nodes from flags over PISTOM_BACKENDS over the file, and tokens from the environment', async () => {

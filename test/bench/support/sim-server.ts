@@ -1,7 +1,7 @@
 /**
  * Starts simulated Piston nodes in their own process (so they do not share the bench's event
  * loop) and prints their URLs as one JSON line. Stops on SIGTERM or SIGINT.
- *   npx tsx test/bench/sim-server.ts --nodes 3 --latency 20 --latency-step 10 --slots 4 [--base-port 21001]
+ *   npx tsx test/bench/support/sim-server.ts --nodes 3 --latency 20 --latency-step 10 --slots 4 [--base-port 21001]
  * Node i (from 0) takes latency + i × latency-step ms per job, on base-port + i (or any free port).
  * --canned: instead of the simulator, a bare server answering every execute with one canned
  * Piston result at once: a node that costs nearly nothing, to measure the bench itself.
@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { startSimNode } from '../integration/support/bench-sim.js';
+import { startSimNode } from '../../integration/support/bench-sim.js';
 
 const { values } = parseArgs({
   options: {

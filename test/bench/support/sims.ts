@@ -1,4 +1,4 @@
-/** Runs test/bench/sim-server.ts as a child process and hands back the node URLs. */
+/** Runs test/bench/support/sim-server.ts as a child process and hands back the node URLs. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';

@@ -1,0 +1,21 @@
+/**
+ * pistom as a library: build the same router the CLI serves, in your own process, and the
+ * simulated node and load generator used by its tests and benchmarks.
+ */
+export { createPistom, type Pistom, type PistomOptions } from './app.js';
+export { loadConfig, parseConfig, ConfigError, type ConfigOverrides } from './config/load.js';
+export { ConfigSchema, type Config, type ConfigInput, type NodeConfig, type ResolvedConfig } from './config/schema.js';
+export { configJsonSchema } from './config/json-schema.js';
+export { CallError, type CallErrorClass } from './errors.js';
+export { Router, type CallContext, type ProgressUpdate } from './router.js';
+export { ExecuteInputSchema, ExecuteOutputSchema, type ExecuteInput, type ExecuteOutput } from './request/schema.js';
+export { createMcpServer, ERROR_META_KEY, STATUS_RESOURCE_URI } from './mcp/server.js';
+export { PistomHttpServer, type HttpServerOptions } from './mcp/http/server.js';
+export { serveStdio } from './mcp/stdio.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export { PistonClient } from './piston/client.js';
+export { NodeFaultError, PistonRequestError, CancelledError } from './piston/errors.js';
+export * from './piston/types.js';
+export { startSimNode, startSimCluster, type SimNode, type SimNodeOptions, type SimFault } from './sim/index.js';
+export { runBench } from './bench/run.js';
+export type { BenchReport } from './bench/report/types.js';
