@@ -13,7 +13,7 @@ import { startSimProcess } from './support/sims.js';
 const { values } = parseArgs({
   options: { concurrency: { type: 'string', default: '64' }, duration: { type: 'string', default: '10s' }, workload: { type: 'string', default: 'hello' }, canned: { type: 'boolean', default: false } },
 });
-const sims = await startSimProcess({ nodes: 1, latencyMs: 0, slots: 1024, canned: values.canned });
+const sims = await startSimProcess({ nodes: 1, latencyMs: 0, timeScale: 0, slots: 1024, canned: values.canned });
 try {
   const report = await runBench({
     target: { kind: 'piston', urls: sims.urls },

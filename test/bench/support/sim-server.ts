@@ -18,6 +18,7 @@ const { values } = parseArgs({
     'latency-step': { type: 'string', default: '0' },
     slots: { type: 'string', default: '64' },
     canned: { type: 'boolean', default: false },
+    'time-scale': { type: 'string', default: '1' },
     'base-port': { type: 'string' },
   },
 });
@@ -34,6 +35,7 @@ for (let i = 0; i < count; i++) {
       name: `sim-${i + 1}`,
       latencyMs: Number(values.latency) + i * Number(values['latency-step']),
       slots: Number(values.slots),
+      timeScale: Number(values['time-scale']),
       ...(values['base-port'] ? { port: Number(values['base-port']) + i } : {}),
     }),
   );

@@ -9,11 +9,11 @@ export interface SimProcess {
   close(): Promise<void>;
 }
 
-export async function startSimProcess(args: { nodes: number; latencyMs: number; slots: number; latencyStepMs?: number; canned?: boolean }): Promise<SimProcess> {
+export async function startSimProcess(args: { nodes: number; latencyMs: number; slots: number; latencyStepMs?: number; canned?: boolean; timeScale?: number }): Promise<SimProcess> {
   const script = fileURLToPath(new URL('./sim-server.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', script, '--nodes', String(args.nodes), '--latency', String(args.latencyMs), '--slots', String(args.slots), '--latency-step', String(args.latencyStepMs ?? 0), ...(args.canned ? ['--canned'] : [])],
+    ['--import', 'tsx', script, '--nodes', String(args.nodes), '--latency', String(args.latencyMs), '--slots', String(args.slots), '--latency-step', String(args.latencyStepMs ?? 0), '--time-scale', String(args.timeScale ?? 1), ...(args.canned ? ['--canned'] : [])],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! });
