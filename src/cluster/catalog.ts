@@ -15,6 +15,12 @@ export interface CatalogOptions {
   onRefresh?: (node: string, outcome: 'ok' | 'error') => void;
   /** A list was asked for: served from the cache (hit) or fetched (miss). */
   onLookup?: (node: string, outcome: 'hit' | 'miss') => void;
+  /**
+   * After a failed fetch of a node with no list yet, calls skip that node (rather than wait on it
+   * again) for this long; the health checker's next success stores its list. Default 5000.
+   */
+  failureBackoffMs?: number;
+  now?: () => number;
 }
 
 export interface RuntimeChoice {
@@ -47,9 +53,13 @@ export class RuntimeCatalog {
   private readonly cache: LRUCache<string, PistonRuntime[], unknown>;
   private readonly options: CatalogOptions;
   private nodeNames: string[] = [];
+  /** When each node's last fetch failed (only while it has no list). */
+  private readonly failedAt = new Map<string, number>();
+  private readonly now: () => number;
 
   constructor(options: CatalogOptions) {
     this.options = options;
+    this.now = options.now ?? Date.now;
     this.cache = new LRUCache<string, PistonRuntime[], unknown>({
       max: 1024,
       ttl: options.ttlMs,
@@ -61,9 +71,11 @@ export class RuntimeCatalog {
       fetchMethod: async (node, _stale, { signal }) => {
         try {
           const list = await this.options.load(node, signal);
+          this.failedAt.delete(node);
           this.options.onRefresh?.(node, 'ok');
           return list;
         } catch (error) {
+          this.failedAt.set(node, this.now());
           this.options.onRefresh?.(node, 'error');
           throw error;
         }
@@ -74,10 +86,12 @@ export class RuntimeCatalog {
   setNodes(names: string[]): void {
     this.nodeNames = [...names];
     for (const key of [...this.cache.keys()]) if (!names.includes(key)) this.cache.delete(key);
+    for (const key of [...this.failedAt.keys()]) if (!names.includes(key)) this.failedAt.delete(key);
   }
 
   /** A list just read by someone else (the health checker): store it without another request. */
   put(node: string, runtimes: PistonRuntime[]): void {
+    this.failedAt.delete(node);
     this.cache.set(node, runtimes);
   }
 
@@ -110,6 +124,9 @@ export class RuntimeCatalog {
       if (remaining <= this.options.refreshAheadMs) void this.cache.fetch(node, { forceRefresh: true, allowStale: false }).catch(() => undefined);
       return cached;
     }
+    // A node that is down or hanging must not make every call wait for its list again.
+    const failed = this.failedAt.get(node);
+    if (failed !== undefined && this.now() - failed < (this.options.failureBackoffMs ?? 5000)) return undefined;
     try {
       const fetched = await this.cache.fetch(node);
       if (fetched) return fetched;

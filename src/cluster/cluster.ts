@@ -64,6 +64,7 @@ export class Cluster {
       load: (name, signal) => this.requireNode(name).client.runtimes({ signal, timeoutMs: this.config.health.timeout_ms }),
       onRefresh: events.onCatalogRefresh,
       onLookup: events.onCatalogLookup,
+      failureBackoffMs: Math.min(config.health.interval_ms, 5000),
     });
     this.health = new HealthChecker({
       intervalMs: config.health.interval_ms,

@@ -75,6 +75,22 @@ describe('RuntimeCatalog fetching', () => {
     expect((await pending).get('a')).toEqual(SMALL);
   });
 
+  it('does not make every call wait again on a node whose first fetch failed', async () => {
+    let now = 0;
+    const load = vi.fn(async (node: string) => (node === 'down' ? Promise.reject(new Error('refused')) : SMALL));
+    const catalog = new RuntimeCatalog({ ttlMs: 60_000, refreshAheadMs: 0, load, failureBackoffMs: 5000, now: () => now });
+    catalog.setNodes(['up', 'down']);
+    expect([...(await catalog.lists()).keys()]).toEqual(['up']);
+    await catalog.lists();
+    await catalog.lists();
+    expect(load.mock.calls.filter(([node]) => node === 'down')).toHaveLength(1);
+    now = 6000;
+    await catalog.lists();
+    expect(load.mock.calls.filter(([node]) => node === 'down')).toHaveLength(2);
+    catalog.put('down', SMALL); // the health checker saw it come back
+    expect([...(await catalog.lists()).keys()].sort()).toEqual(['down', 'up']);
+  });
+
   it('refreshes in the background before the list goes stale', async () => {
     const load = vi.fn(async () => SMALL);
     const catalog = new RuntimeCatalog({ ttlMs: 1000, refreshAheadMs: 1000, load });

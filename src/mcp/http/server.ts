@@ -57,7 +57,7 @@ export class PistomHttpServer {
     }
     this.guard = new RequestGuard({ allowedHosts: http.allowed_hosts, allowedOrigins: http.allowed_origins, tokens: http.auth_tokens, bindHost: http.host });
     this.rateLimiter = http.rate_limit ? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst }) : undefined;
-    this.server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    this.server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
       this.route(req, res).catch((error: unknown) => {
         this.logger.error({ err: error }, 'HTTP handler failed');
         if (!res.headersSent) sendRpcError(res, 500, RPC.serverError, 'internal error in pistom');
