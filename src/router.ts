@@ -164,7 +164,7 @@ export class Router {
       throw new CallError('overload', 'no_node_available', 'no Piston node answered its runtime list: every node is unreachable right now; retry in a few seconds and check `pistom check`', 5000);
     }
     const resolution = RuntimeCatalog.resolve(entries, language, version);
-    if (!resolution.ok) throw resolutionError(resolution, language, entries);
+    if (!resolution.ok) throw resolutionError(resolution, language);
     const choice = resolution.choice;
     const body = buildBody(prepared, choice.language, choice.version);
     const bodyBytes = Buffer.byteLength(body);
@@ -397,7 +397,7 @@ function shuttingDownError(): CallError {
   return new CallError('overload', 'shutting_down', 'pistom is shutting down and takes no new calls; retry on another replica or in a few seconds', 1000);
 }
 
-function resolutionError(resolution: Exclude<ReturnType<typeof RuntimeCatalog.resolve>, { ok: true }>, language: string, entries: CatalogEntry[]): CallError {
+function resolutionError(resolution: Exclude<ReturnType<typeof RuntimeCatalog.resolve>, { ok: true }>, language: string): CallError {
   switch (resolution.reason) {
     case 'unknown_language': {
       const close = resolution.suggestions.length > 0 ? ` Did you mean ${resolution.suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
@@ -409,5 +409,4 @@ function resolutionError(resolution: Exclude<ReturnType<typeof RuntimeCatalog.re
     case 'invalid_version':
       return new CallError('request_error', 'invalid_version', `version "${resolution.version}" is not a semver range; use e.g. "3", "3.x", "^3.10", "3.11.2" or "*" for the newest`);
   }
-  void entries;
 }
