@@ -112,6 +112,59 @@ describe('cluster failover', () => {
     expect(node.faults).toBeLessThanOrEqual(4);
   });
 
+  it('lets exactly one probe through a half-open breaker', async () => {
+    sims = await startSimCluster(3, { latencyMs: 5 });
+    app = await startInProcess({ nodes: nodesOf(sims), ...TUNED });
+    const client = await app.connect();
+    await sims[0]!.stop();
+    answered(await load(12, 3, () => client.call('execute', HELLO)), 12);
+    await sims[0]!.start();
+    sims[0]!.setLatency(400); // the probe stays in flight while the others are routed
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(app.pistom.router.status().nodes[0]!.breaker).toBe('half_open');
+    const before = sims[0]!.stats().received;
+    const values = answered(await load(10, 10, () => client.call('execute', HELLO)), 10);
+    expect(values.filter((v) => v.isError)).toEqual([]);
+    expect(sims[0]!.stats().received - before).toBe(1);
+    expect(app.pistom.router.status().nodes[0]!.breaker).toBe('closed');
+  });
+
+  it('sends calls over a cap only to the nodes whose caps allow them', async () => {
+    sims = await startSimCluster(3, { caps: { run_timeout: 10_000 } });
+    app = await startInProcess({ nodes: sims.map((sim, i) => ({ name: sim.name, url: sim.url, caps: { run_timeout: i === 1 ? 10_000 : 3000 } })), ...TUNED });
+    const client = await app.connect();
+    const values = answered(await load(12, 4, () => client.call('execute', { ...HELLO, run_timeout: 5000 })), 12);
+    expect(new Set(values.map((v) => v.structuredContent!.node))).toEqual(new Set([sims[1]!.name]));
+  });
+
+  it('keeps a lower tier for when the first tier is down', async () => {
+    sims = await startSimCluster(3, { latencyMs: 5 });
+    app = await startInProcess({ nodes: sims.map((sim, i) => ({ name: sim.name, url: sim.url, caps: FAST_CAPS, tier: i === 2 ? 1 : 0 })), ...TUNED });
+    const client = await app.connect();
+    const normal = answered(await load(20, 4, () => client.call('execute', HELLO)), 20);
+    expect(normal.every((v) => v.structuredContent!.node !== sims[2]!.name)).toBe(true);
+    await Promise.all([sims[0]!.stop(), sims[1]!.stop()]);
+    const spilled = answered(await load(20, 4, () => client.call('execute', HELLO)), 20);
+    expect(spilled.filter((v) => v.isError)).toEqual([]);
+    expect(spilled.slice(10).every((v) => v.structuredContent!.node === sims[2]!.name)).toBe(true);
+  });
+
+  it('holds a node to its rate limit', async () => {
+    sims = await startSimCluster(1);
+    app = await startInProcess({ nodes: [{ name: sims[0]!.name, url: sims[0]!.url, rate_limit: { requests: 3, interval_ms: 1000 } }], ...TUNED });
+    const client = await app.connect();
+    const started = performance.now();
+    const finished: number[] = [];
+    answered(await load(6, 6, async () => {
+      const result = await client.call('execute', HELLO);
+      finished.push(performance.now() - started);
+      return result;
+    }), 6);
+    finished.sort((a, b) => a - b);
+    // Only a lower bound, which a slow machine cannot break: the 4th call had to wait for the next interval.
+    expect(finished[3]! - finished[0]!).toBeGreaterThan(500);
+  });
+
   it('sends a runtime that only one node has to that node, every time', async () => {
     sims = await startSimCluster(3);
     sims[2]!.setRuntimes('all');
