@@ -111,6 +111,16 @@ class Server {
   private readonly onReload = () => {
     this.reloads = this.reloads.then(() => this.reload());
   };
+  // A bug that escapes one call must not take down every other call in flight: log it and serve on.
+  private readonly onUnhandledRejection = (reason: unknown) => {
+    this.logger.error({ err: reason }, 'unhandled promise rejection (a bug in pistom); serving on');
+  };
+  // After an uncaught exception the process state is unknown: finish what can be finished, exit 1.
+  private readonly onUncaughtException = (error: Error) => {
+    this.logger.fatal({ err: error }, 'uncaught exception (a bug in pistom); shutting down');
+    process.exitCode = 1;
+    void this.stop('uncaught exception');
+  };
 
   constructor(parts: ServerParts) {
     this.pistom = parts.pistom;
@@ -127,6 +137,8 @@ class Server {
     process.on('SIGTERM', this.onStop);
     process.on('SIGINT', this.onStop);
     process.on('SIGHUP', this.onReload);
+    process.on('unhandledRejection', this.onUnhandledRejection);
+    process.on('uncaughtException', this.onUncaughtException);
     if (options.metricsAddress) {
       this.metricsServer = await serveMetrics({ ...options.metricsAddress, endpoint: this.metrics.endpoint, ready: () => this.stopping === undefined && pistom.ready() });
       logger.info({ url: `${this.metricsServer.url}/metrics` }, 'serving metrics');
@@ -151,7 +163,7 @@ class Server {
       process.stderr.write('pistom: a handle kept the process alive after shutdown; exiting anyway\n');
       process.exit();
     }, EXIT_SAFETY_MS).unref();
-    return 0;
+    return Number(process.exitCode ?? 0);
   }
 
   private requestStop(signal: NodeJS.Signals): void {
@@ -184,6 +196,8 @@ class Server {
     process.off('SIGTERM', this.onStop);
     process.off('SIGINT', this.onStop);
     process.off('SIGHUP', this.onReload);
+    process.off('unhandledRejection', this.onUnhandledRejection);
+    process.off('uncaughtException', this.onUncaughtException);
     logger.info('stopped');
     logger.flush();
   }
