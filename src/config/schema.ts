@@ -128,6 +128,7 @@ export const HttpServerSchema = z
     allowed_hosts: z.array(z.string()).default([]).describe('Host header values allowed besides loopback names.'),
     allowed_origins: z.array(z.string()).default([]).describe('Origin values allowed besides loopback origins.'),
     max_body_bytes: positiveInt().default(1024 * 1024),
+    max_json_depth: positiveInt().max(1000).default(64).describe('Deepest JSON nesting accepted on /mcp (deeper bodies get 400 before anything walks them).'),
     rate_limit: z
       .object({ per_second: z.number().positive(), burst: positiveInt() })
       .strict()

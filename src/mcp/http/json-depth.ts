@@ -4,7 +4,6 @@
  * recursively (schema validation, JSON.stringify of errors). MCP messages nest a handful of levels.
  */
 
-export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 /** The first depth over `maxDepth` found in `text`, or undefined if the text stays within it. */
 export function jsonDepthOver(text: string, maxDepth: number): number | undefined {

@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { readBody, BodyTooLargeError } from './body.js';
 import { RequestGuard, isLoopbackHost } from './guards.js';
-import { DEFAULT_MAX_JSON_DEPTH, jsonDepthOver, requestIdOf } from './json-depth.js';
+import { jsonDepthOver, requestIdOf } from './json-depth.js';
 import { ClientRateLimiter } from './rate-limit.js';
 import { MultiplexTransport } from './mux-transport.js';
 import { RPC, sendJson, sendRpcError } from './respond.js';
@@ -182,8 +182,9 @@ export class PistomHttpServer {
       }
       throw error;
     }
-    if (jsonDepthOver(body, DEFAULT_MAX_JSON_DEPTH) !== undefined) {
-      const error = { code: RPC.invalidRequest, message: `Invalid Request: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels; MCP messages need far fewer` };
+    const maxDepth = this.options.http.max_json_depth;
+    if (jsonDepthOver(body, maxDepth) !== undefined) {
+      const error = { code: RPC.invalidRequest, message: `Invalid Request: JSON nested deeper than ${maxDepth} levels (http.max_json_depth); MCP messages need far fewer` };
       sendJson(res, 400, { jsonrpc: '2.0', id: requestIdOf(body), error });
       return undefined;
     }
