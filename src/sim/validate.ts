@@ -3,18 +3,11 @@
  * constructor), reproduced check for check and in the same order.
  */
 import { posix } from 'node:path';
-import type { PistonRuntime } from '../piston/types.js';
+import type { LimitName, PistonRuntime } from '../piston/types.js';
 import type { RuntimeCatalog } from './runtimes.js';
 
-export interface SimCaps {
-  run_timeout: number;
-  compile_timeout: number;
-  run_cpu_time: number;
-  compile_cpu_time: number;
-  run_memory_limit: number;
-  compile_memory_limit: number;
-  output_max_size: number;
-}
+/** A node's caps: the job limits plus PISTON_OUTPUT_MAX_SIZE. */
+export type SimCaps = JobLimits & { output_max_size: number };
 
 export interface JobFile {
   name: string;
@@ -23,14 +16,7 @@ export interface JobFile {
 }
 
 /** The limits a job runs under (0 means unlimited, a negative memory limit means no cap). */
-export interface JobLimits {
-  run_timeout: number;
-  compile_timeout: number;
-  run_cpu_time: number;
-  compile_cpu_time: number;
-  run_memory_limit: number;
-  compile_memory_limit: number;
-}
+export type JobLimits = Record<LimitName, number>;
 
 export interface ExecuteJob {
   runtime: PistonRuntime;
