@@ -31,3 +31,8 @@ export function table(rows: string[][], rightAlignFrom = 1): string {
     )
     .join('\n');
 }
+
+/** Where latency is measured from: the schedule in open loop, the send in closed loop. */
+export function latencyOrigin(load: { mode: 'closed' | 'open' }): string {
+  return load.mode === 'open' ? 'from when each was due' : 'from when each was sent';
+}

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { formatDuration } from '../duration.js';
 import type { LatencySummary } from '../histogram.js';
 import { OUTCOME_CLASSES, OUTCOME_DESCRIPTIONS } from '../outcome.js';
-import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
+import { formatCount, formatMs, formatPercent, formatRate, latencyOrigin } from './format.js';
 import { CHARTS_SCRIPT } from './html-charts.js';
 import type { BenchReport } from './types.js';
 
@@ -94,7 +94,7 @@ function summary(report: BenchReport): string {
     ['throughput', `${formatRate(throughput.answeredPerSec)} answered, ${formatRate(throughput.sentPerSec)} sent`],
   ];
   return `<table class="meta">${meta.map((r) => row(r)).join('')}</table>
-<h2>Latency (answered requests, from when each was due)</h2>
+<h2>Latency (answered requests, ${latencyOrigin(report.load)})</h2>
 <table id="latency-table">${row(['', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'], true)}${latencyRow('answered', report.latencyMs)}${
     report.failedLatencyMs.count ? latencyRow('failed', report.failedLatencyMs) : ''
   }${report.queueVsRun?.queuedMs.count ? latencyRow('queue wait (pistom)', report.queueVsRun.queuedMs) : ''}${

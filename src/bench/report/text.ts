@@ -2,7 +2,7 @@
 import { formatDuration } from '../duration.js';
 import type { LatencySummary } from '../histogram.js';
 import { OUTCOME_CLASSES, OUTCOME_DESCRIPTIONS } from '../outcome.js';
-import { formatCount, formatMs, formatPercent, formatRate, table } from './format.js';
+import { formatCount, formatMs, formatPercent, formatRate, latencyOrigin, table } from './format.js';
 import type { BenchReport } from './types.js';
 
 export function renderTextReport(report: BenchReport): string {
@@ -54,7 +54,7 @@ export function latencyLine(s: LatencySummary): string {
 }
 
 function latency(report: BenchReport): string {
-  const lines = [`latency of answered requests, from when each was due (HDR histogram, ${formatCount(report.latencyMs.count)} samples)`];
+  const lines = [`latency of answered requests, ${latencyOrigin(report.load)} (HDR histogram, ${formatCount(report.latencyMs.count)} samples)`];
   lines.push(`  ${report.latencyMs.count > 0 ? latencyLine(report.latencyMs) : 'no answered requests'}`);
   if (report.failedLatencyMs.count > 0) lines.push(`  failed requests: ${latencyLine(report.failedLatencyMs)}`);
   return lines.join('\n');

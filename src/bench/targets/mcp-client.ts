@@ -44,7 +44,8 @@ export function createMcpTarget(parts: McpTargetParts): Target {
         await client.connect(parts.transport, { signal, timeout: sdkTimeout });
       } catch (error) {
         const extra = parts.describeFailure?.() ?? '';
-        throw new Error(`cannot connect to ${parts.endpoints.join(', ')}: ${errorMessage(error)}${extra}`, { cause: error });
+        // The caller already says what it was connecting to.
+        throw new Error(`${errorMessage(error)}${extra}`, { cause: error });
       }
     },
     async runtimes(signal) {
