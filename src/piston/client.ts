@@ -141,13 +141,9 @@ export class PistonClient {
     }
     if (status === 400) {
       const message = (json as { message?: unknown } | undefined)?.message;
-      return this.rejectRequest(typeof message === 'string' ? message : 'the node rejected the request', status);
+      throw new PistonRequestError(typeof message === 'string' ? message : 'the node rejected the request', status, this.name);
     }
     throw new NodeFaultError(`node ${this.name} answered HTTP ${status}`, this.name, 'status', true, status);
-  }
-
-  private rejectRequest(message: string, status: number): never {
-    throw new PistonRequestError(message, status, this.name);
   }
 
   async close(): Promise<void> {

@@ -28,8 +28,12 @@ function stripHashComment(line: string): string {
   return line;
 }
 
-/** Bracket depth change and whether a string is still open at the end of the text. */
-function bracketBalance(text: string): number {
+/**
+ * Walks code outside string literals, keeping the bracket depth; `visit` sees every other character
+ * and stops the walk by returning true. Says where it stopped (-1 at the end) and which quote is
+ * still open at the end.
+ */
+function scanCode(text: string, quotes: string, triple: boolean, visit?: (ch: string, i: number, depth: number) => boolean): { depth: number; openQuote: string | null; stoppedAt: number } {
   let depth = 0;
   let quote: string | null = null;
   for (let i = 0; i < text.length; i++) {
@@ -40,53 +44,40 @@ function bracketBalance(text: string): number {
         i += quote.length - 1;
         quote = null;
       }
-    } else if (ch === '"' || ch === "'") {
-      quote = text.startsWith(ch.repeat(3), i) ? ch.repeat(3) : ch;
+    } else if (quotes.includes(ch)) {
+      quote = triple && text.startsWith(ch.repeat(3), i) ? ch.repeat(3) : ch;
       i += quote.length - 1;
     } else if ('([{'.includes(ch)) depth++;
     else if (')]}'.includes(ch)) depth--;
+    else if (visit?.(ch, i, depth)) return { depth, openQuote: quote, stoppedAt: i };
   }
-  return quote && quote.length === 3 ? depth + 1 : depth;
+  return { depth, openQuote: quote, stoppedAt: -1 };
+}
+
+/** Bracket depth change, plus one while a triple-quoted string is still open at the end of the text. */
+function bracketBalance(text: string): number {
+  const { depth, openQuote } = scanCode(text, `"'`, true);
+  return openQuote && openQuote.length === 3 ? depth + 1 : depth;
 }
 
 /** Splits `a; b` on semicolons outside strings and brackets. */
 function splitSemicolons(text: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
   let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote) {
-      if (ch === '\\') i++;
-      else if (ch === quote) quote = null;
-    } else if (ch === '"' || ch === "'" || ch === '`') quote = ch;
-    else if ('([{'.includes(ch)) depth++;
-    else if (')]}'.includes(ch)) depth--;
-    else if (ch === ';' && depth === 0) {
+  scanCode(text, `"'\``, false, (ch, i, depth) => {
+    if (ch === ';' && depth === 0) {
       parts.push(text.slice(from, i));
       from = i + 1;
     }
-  }
+    return false;
+  });
   parts.push(text.slice(from));
   return parts.map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
 /** Finds the `:` ending a python block header (outside brackets and strings), or -1. */
 function headerColon(text: string): number {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote) {
-      if (ch === '\\') i++;
-      else if (ch === quote) quote = null;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if ('([{'.includes(ch)) depth++;
-    else if (')]}'.includes(ch)) depth--;
-    else if (ch === ':' && depth === 0) return i;
-  }
-  return -1;
+  return scanCode(text, `"'`, false, (ch, _i, depth) => ch === ':' && depth === 0).stoppedAt;
 }
 
 const PY_BLOCK_KEYWORDS = /^(if|elif|else|while|for|try|except|finally|with|def|class|async\s+def|async\s+for|async\s+with|match|case)\b/;
