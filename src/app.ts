@@ -25,7 +25,7 @@ export interface Pistom {
   readonly cluster: Cluster;
   readonly router: Router;
   createMcpServer(): McpServer;
-  /** True when at least one node can take traffic. */
+  /** True once the first health round has finished and found a node that can serve. */
   ready(): boolean;
   close(): Promise<void>;
 }
@@ -38,7 +38,7 @@ export function createPistom(config: ResolvedConfig, options: PistomOptions = {}
     cluster,
     router,
     createMcpServer: () => createMcpServer(router, { logger, onToolCall: options.onToolCall }),
-    ready: () => cluster.list().some((node) => node.available),
+    ready: () => cluster.ready(),
     close: () => router.close(),
   };
 }

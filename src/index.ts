@@ -14,7 +14,7 @@ export { PistomHttpServer, type HttpServerOptions } from './mcp/http/server.js';
 export { serveStdio } from './mcp/stdio.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { PistonClient } from './piston/client.js';
-export { NodeFaultError, PistonRequestError, CancelledError } from './piston/errors.js';
+export { DECISIONS, decide, type AttemptOutcome, type NodeFault, type FaultReason, type Decision } from './piston/outcome.js';
 export * from './piston/types.js';
 export { startSimNode, startSimCluster, type SimNode, type SimNodeOptions, type SimFault } from './sim/index.js';
 export { runBench } from './bench/run.js';

@@ -27,7 +27,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const toolCalls = new Counter({ name: 'pistom_tool_calls_total', help: 'MCP tool calls by tool and outcome class.', labelNames: ['tool', 'outcome'], registers: [registry] });
   const callDuration = new Histogram({ name: 'pistom_call_duration_seconds', help: 'Whole execute calls, queue and retries included, by the node that answered ("none" if no node did) and outcome.', labelNames: ['node', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
   const queueWait = new Histogram({ name: 'pistom_queue_wait_seconds', help: 'Time admitted execute calls waited in the admission queue, by the node that answered ("none" if no node did).', labelNames: ['node'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const attemptDuration = new Histogram({ name: 'pistom_attempt_duration_seconds', help: 'One attempt on one node (node limiter wait, request and answer), by node and outcome.', labelNames: ['node', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const attemptDuration = new Histogram({ name: 'pistom_attempt_duration_seconds', help: 'One attempt on one node (node limiter wait, request and answer), by node and outcome (ok, request_error, node_fault, breaker_open, cancelled).', labelNames: ['node', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const attempts = new Counter({ name: 'pistom_attempts_total', help: 'Attempts by node, outcome and fault reason (the reason is "none" unless the outcome is node_fault or breaker_open).', labelNames: ['node', 'outcome', 'reason'], registers: [registry] });
+  const poisoned = new Counter({ name: 'pistom_poisoned_requests_total', help: 'Requests that failed the same way on two nodes: answered as request errors and charged to no node.', registers: [registry] });
+  const ejections = new Counter({ name: 'pistom_node_ejections_total', help: 'Nodes taken out of rotation, by node and reason (misconfigured, unresponsive).', labelNames: ['node', 'reason'], registers: [registry] });
+  const redispatched = new Counter({ name: 'pistom_redispatched_attempts_total', help: 'Attempts moved off a node that stopped answering, by node.', labelNames: ['node'], registers: [registry] });
   const calls = new Counter({ name: 'pistom_execute_calls_total', help: 'Execute calls by outcome class and the node that answered.', labelNames: ['outcome', 'node'], registers: [registry] });
   const retries = new Counter({ name: 'pistom_retries_total', help: 'Attempts retried on another node, by the failed node and fault reason.', labelNames: ['node', 'reason'], registers: [registry] });
   const breakerTransitions = new Counter({ name: 'pistom_breaker_transitions_total', help: 'Circuit breaker state changes by node and new state.', labelNames: ['node', 'state'], registers: [registry] });
@@ -49,21 +53,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     });
   gauge('pistom_in_flight_calls', 'Execute calls holding an admission slot.', [], (g) => g.set(bound!.router.running));
   gauge('pistom_queued_calls', 'Execute calls waiting in the admission queue.', [], (g) => g.set(bound!.router.queueSize));
+  const hosts = () => bound!.cluster.list().map((dispatcher) => dispatcher.host);
   gauge('pistom_node_in_flight', 'Requests running on each node.', ['node'], (g) => {
     g.reset();
-    for (const node of bound!.cluster.list()) g.set({ node: node.name }, node.inFlight);
+    for (const host of hosts()) g.set({ node: host.name }, host.inFlight);
   });
   gauge('pistom_node_queued', "Requests waiting in each node's limiter.", ['node'], (g) => {
     g.reset();
-    for (const node of bound!.cluster.list()) g.set({ node: node.name }, node.queued);
+    for (const host of hosts()) g.set({ node: host.name }, host.queued);
   });
-  gauge('pistom_node_healthy', '1 when the active health checks say the node is healthy.', ['node'], (g) => {
+  gauge('pistom_node_healthy', '1 when the active health checks say the node is healthy (0 before its first check).', ['node'], (g) => {
     g.reset();
-    for (const node of bound!.cluster.list()) g.set({ node: node.name }, node.healthy ? 1 : 0);
+    for (const host of hosts()) g.set({ node: host.name }, host.health === 'healthy' ? 1 : 0);
+  });
+  gauge('pistom_node_ejected', 'Nodes out of rotation besides their breaker, by reason: 1 for the current reason.', ['node', 'reason'], (g) => {
+    g.reset();
+    for (const host of hosts()) for (const reason of ['misconfigured', 'unresponsive']) g.set({ node: host.name, reason }, host.ejection?.reason === reason ? 1 : 0);
   });
   gauge('pistom_node_breaker_state', 'Circuit breaker state per node: 1 for the current state.', ['node', 'state'], (g) => {
     g.reset();
-    for (const node of bound!.cluster.list()) for (const state of ['closed', 'open', 'half_open']) g.set({ node: node.name, state }, node.breakerState === state ? 1 : 0);
+    for (const host of hosts()) for (const state of ['closed', 'open', 'half_open']) g.set({ node: host.name, state }, host.breaker.state === state ? 1 : 0);
   });
 
   return {
@@ -77,12 +86,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
           callDuration.observe({ node, outcome: report.outcome }, report.totalMs / 1000);
           if (report.attempts > 0) queueWait.observe({ node }, report.queuedMs / 1000);
         },
-        attemptFinished: (node, outcome, ms) => attemptDuration.observe({ node, outcome }, ms / 1000),
+        attemptFinished: (node, outcome, ms, reason) => {
+          attemptDuration.observe({ node, outcome }, ms / 1000);
+          attempts.inc({ node, outcome, reason: reason ?? 'none' });
+        },
+        poisoned: () => poisoned.inc(),
         retried: (node, reason) => retries.inc({ node, reason }),
       },
       events: {
         onBreakerChange: (node, state) => breakerTransitions.inc({ node, state }),
         onHealthCheck: (node, ok) => healthChecks.inc({ node, result: ok ? 'ok' : 'failed' }),
+        onEjection: (node, ejection) => {
+          if (ejection) ejections.inc({ node, reason: ejection.reason });
+        },
+        onRedispatch: (node, count) => redispatched.inc({ node }, count),
         onCatalogRefresh: (node, outcome) => catalogRefreshes.inc({ node, result: outcome }),
         onCatalogLookup: (node, outcome) => catalogLookups.inc({ node, result: outcome }),
       },

@@ -1,21 +1,27 @@
 /**
  * The pipeline, and the only place that knows the order of its steps:
- * check input → resolve runtime → admission (bounded queue with a deadline) → choice of node →
- * node limiter → node breaker → Piston over pooled HTTP → classification → retry elsewhere →
- * one typed result or one CallError.
+ * check input → resolve the route → admission (bounded queue with a deadline) → pick a node →
+ * its dispatcher (limiter, breaker, wire, accounting) → the retry policy → one typed result or
+ * one CallError. Each step is a module of its own (src/router/, src/cluster/).
  */
-import PQueue from 'p-queue';
 import type { ResolvedConfig } from './config/schema.js';
-import { Cluster } from './cluster/cluster.js';
-import { RuntimeCatalog, type CatalogEntry, type RuntimeChoice } from './cluster/catalog.js';
-import type { ClusterNode } from './cluster/node.js';
-import { RetryBudget } from './cluster/retry-budget.js';
+import type { Cluster } from './cluster/cluster.js';
+import type { CatalogEntry } from './cluster/catalog.js';
+import type { AttemptResult } from './cluster/dispatcher.js';
+import type { SuspectVerdict } from './cluster/outlier.js';
+import type { PoisonRecord } from './cluster/poison.js';
 import { CallError, type CallErrorClass } from './errors.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
-import { CancelledError, NodeFaultError, PistonRequestError } from './piston/errors.js';
-import { buildBody, capViolation, InvalidRequestError, prepareRequest, type PreparedRequest } from './request/prepare.js';
+import { AttemptAbort, decide, type AttemptOutcome, type NodeFault } from './piston/outcome.js';
+import { InvalidRequestError, prepareRequest, type PreparedRequest } from './request/prepare.js';
 import type { ExecuteInput, ExecuteOutput } from './request/schema.js';
+import { AdmissionQueue, type AdmissionLimits } from './router/admission.js';
+import * as errors from './router/call-errors.js';
+import { RetryBudget } from './router/retry-budget.js';
+import { nextStep, type Settlement } from './router/retry-policy.js';
+import { resolveRoute, type Route } from './router/route.js';
+import type { ClusterStatus } from './router/status.js';
 
 export interface ProgressUpdate {
   stage: 'queued' | 'running' | 'heartbeat' | 'retrying';
@@ -40,10 +46,15 @@ export interface CallReport {
   totalMs: number;
 }
 
+/** An attempt's outcome as metrics label it: its class, with breaker refusals apart. */
+export type AttemptLabel = 'ok' | 'request_error' | 'node_fault' | 'breaker_open' | 'cancelled';
+
 export interface RouterHooks {
   callFinished?(report: CallReport): void;
-  attemptFinished?(node: string, outcome: 'ok' | 'request_error' | 'node_fault' | 'cancelled', ms: number, reason?: string): void;
+  attemptFinished?(node: string, outcome: AttemptLabel, ms: number, reason?: string): void;
   retried?(from: string, reason: string): void;
+  /** A request found poisoned: it failed the same way on two nodes. */
+  poisoned?(nodes: string[]): void;
 }
 
 export interface RouterOptions {
@@ -52,53 +63,39 @@ export interface RouterOptions {
   heartbeatMs?: number;
 }
 
-interface Route {
-  choice: RuntimeChoice;
-  body: string;
-  bodyBytes: number;
-  candidates: string[];
-}
-
-const EXPECTED_LIMITS = { run: 'run_timeout', compile: 'compile_timeout' } as const;
+const EXPECTED_LIMITS = ['run_timeout', 'compile_timeout'] as const;
 
 export class Router {
-  private readonly admission: PQueue;
+  private readonly admission: AdmissionQueue;
   private readonly budget: RetryBudget;
   private readonly logger: Logger;
   private readonly hooks: RouterHooks;
   private readonly heartbeatMs: number;
+  /** Running calls' controllers, so that a drain can cancel what outlives its grace period. */
   private readonly inflight = new Set<AbortController>();
-  /** Calls waiting in the admission queue, so that a shutdown can answer them. */
-  private readonly waiting = new Set<AbortController>();
   /** Every call between entry and answer, queued, routing or running: what a drain waits for. */
   private readonly calls = new Set<Promise<unknown>>();
-  private serviceEwmaMs = 100;
   private accepting = true;
 
   constructor(
     readonly cluster: Cluster,
     options: RouterOptions = {},
   ) {
-    const config = cluster.settings;
     this.logger = options.logger ?? silentLogger();
     this.hooks = options.hooks ?? {};
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
-    this.admission = new PQueue({ concurrency: this.totalSlots(config) });
-    this.budget = new RetryBudget(config.retry.budget_ratio, config.retry.budget_min_per_s);
+    this.admission = new AdmissionQueue(admissionLimits(cluster.settings));
+    this.budget = new RetryBudget(cluster.settings.retry.budget_ratio, cluster.settings.retry.budget_min_per_s);
   }
 
   private get config(): ResolvedConfig {
     return this.cluster.settings;
   }
 
-  private totalSlots(config: ResolvedConfig): number {
-    return Math.max(1, config.nodes.reduce((sum, node) => sum + node.max_concurrent, 0));
-  }
-
   /** Applies a reloaded config (nodes, limits); calls in flight keep going. */
   reconfigure(config: ResolvedConfig): ReturnType<Cluster['reconfigure']> {
     const changes = this.cluster.reconfigure(config);
-    this.admission.concurrency = this.totalSlots(config);
+    this.admission.setLimits(admissionLimits(config));
     return changes;
   }
 
@@ -107,7 +104,7 @@ export class Router {
   }
 
   get running(): number {
-    return this.admission.pending;
+    return this.admission.running;
   }
 
   async execute(input: ExecuteInput, context: CallContext = {}): Promise<ExecuteOutput> {
@@ -136,206 +133,156 @@ export class Router {
   private toCallError(error: unknown, logger: Logger): CallError {
     if (error instanceof CallError) return error;
     if (error instanceof InvalidRequestError) return new CallError('request_error', error.code, error.message);
-    if (error instanceof CancelledError) return new CallError('cancelled', 'cancelled', error.message);
-    if (error instanceof PistonRequestError) return new CallError('request_error', 'rejected_by_node', `the node refused the request: ${error.message}`);
-    if (error instanceof NodeFaultError) return new CallError('node_fault', error.reason, error.message);
     logger.error({ err: error }, 'unexpected error in the router');
     return new CallError('node_fault', 'internal', `internal error in pistom: ${(error as Error)?.message ?? String(error)}`);
   }
 
   private async run(input: ExecuteInput, context: CallContext, report: CallReport): Promise<ExecuteOutput> {
-    if (!this.accepting) throw shuttingDownError();
-    if (context.signal?.aborted) throw new CancelledError();
+    if (!this.accepting) throw errors.shuttingDown();
+    if (context.signal?.aborted) throw errors.cancelled();
     const prepared = prepareRequest(input);
-    const route = await this.route(prepared, input.language, input.version);
+    const entries = await this.cluster.runtimes();
+    if (entries.length === 0) throw errors.noRuntimeList(this.cluster.status());
+    const route = resolveRoute(entries, prepared, input.language, input.version, (node) => this.cluster.get(node)?.host.config.caps);
+    const poisoned = this.cluster.poison.request(route.fingerprint);
+    if (poisoned) throw errors.poisoned(poisoned);
     this.budget.recordCall();
-
     const enqueued = performance.now();
-    return this.admitted(context, () => {
+    const onQueued = (position: number) => context.onProgress?.({ stage: 'queued', message: `queued at position ${position}`, position });
+    return this.admission.run(context.signal, onQueued, async () => {
       report.queuedMs = performance.now() - enqueued;
-      return this.attempts(prepared, route, input, context, report);
+      const started = performance.now();
+      try {
+        return await this.attempts(route, prepared, input, context, report);
+      } finally {
+        this.admission.observeServiceMs(performance.now() - started);
+      }
     });
   }
 
-  /** Resolves the runtime across the cluster and the nodes whose caps allow this request. */
-  private async route(prepared: PreparedRequest, language: string, version: string | undefined): Promise<Route> {
-    const entries = await this.cluster.runtimes();
-    if (entries.length === 0) {
-      throw new CallError('overload', 'no_node_available', 'no Piston node answered its runtime list: every node is unreachable right now; retry in a few seconds and check `pistom check`', 5000);
-    }
-    const resolution = RuntimeCatalog.resolve(entries, language, version);
-    if (!resolution.ok) throw resolutionError(resolution, language);
-    const choice = resolution.choice;
-    const body = buildBody(prepared, choice.language, choice.version);
-    const bodyBytes = Buffer.byteLength(body);
-    const candidates: string[] = [];
-    let refusal: { limit: string; value: number; cap: number } | undefined;
-    for (const name of choice.nodes) {
-      const node = this.cluster.get(name);
-      if (!node) continue;
-      const violation = capViolation(prepared, bodyBytes, node.config.caps);
-      if (!violation) candidates.push(name);
-      else if (!refusal || violation.cap > refusal.cap) refusal = violation;
-    }
-    if (candidates.length === 0 && refusal) {
-      if (refusal.limit === 'body size') {
-        throw new CallError('request_error', 'body_too_large', `the request body is ${refusal.value} bytes; the largest any node accepts is ${refusal.cap} bytes (Piston's limit is 100 KiB by default): send less code or data`);
-      }
-      throw new CallError('request_error', 'limit_over_cap', `${refusal.limit} ${refusal.value} is over every node's cap; the largest cap for ${choice.language}-${choice.version} is ${refusal.cap}`);
-    }
-    return { choice, body, bodyBytes, candidates };
-  }
-
-  /** Runs `task` once the global queue gives it a slot, within the queue's bounds. */
-  private async admitted<T>(context: CallContext, task: () => Promise<T>): Promise<T> {
-    // A call that was still resolving its runtime when the drain began must not slip in after it.
-    if (!this.accepting) throw shuttingDownError();
-    const { max_queue, max_wait_ms } = this.config.admission;
-    const full = this.admission.pending >= this.admission.concurrency;
-    if (full && this.admission.size >= max_queue) {
-      throw new CallError('overload', 'queue_full', `the cluster is overloaded: ${this.admission.size} calls are already waiting (limit ${max_queue}); retry in about ${Math.ceil(this.retryAfterMs() / 1000)} s`, this.retryAfterMs());
-    }
-    const waitController = new AbortController();
-    this.waiting.add(waitController);
-    let started = false;
-    const onCancel = () => {
-      if (!started) waitController.abort(new CancelledError());
-    };
-    context.signal?.addEventListener('abort', onCancel, { once: true });
-    const timer = setTimeout(() => {
-      const retryAfter = this.retryAfterMs();
-      waitController.abort(new CallError('overload', 'queue_timeout', `the cluster is overloaded: no slot freed up within ${max_wait_ms} ms; retry in about ${Math.ceil(retryAfter / 1000)} s`, retryAfter));
-    }, max_wait_ms);
-    if (full) context.onProgress?.({ stage: 'queued', message: `queued at position ${this.admission.size + 1}`, position: this.admission.size + 1 });
-    try {
-      return await this.admission.add(
-        () => {
-          started = true;
-          this.waiting.delete(waitController);
-          clearTimeout(timer);
-          return task();
-        },
-        { signal: waitController.signal },
-      );
-    } finally {
-      this.waiting.delete(waitController);
-      clearTimeout(timer);
-      context.signal?.removeEventListener('abort', onCancel);
-    }
-  }
-
-  private retryAfterMs(): number {
-    const slots = Math.max(1, this.admission.concurrency);
-    return Math.max(1000, Math.round((this.serviceEwmaMs * (this.admission.size + 1)) / slots));
-  }
-
-  private attemptTimeoutMs(input: ExecuteInput, node: ClusterNode, remainingMs: number): number {
-    const caps = node.config.caps;
-    const expected = (['run', 'compile'] as const).reduce((sum, stage) => {
-      const name = EXPECTED_LIMITS[stage];
+  private attemptTimeoutMs(input: ExecuteInput, caps: Record<(typeof EXPECTED_LIMITS)[number], number>, remainingMs: number): number {
+    let expected = 0;
+    for (const name of EXPECTED_LIMITS) {
       const value = input[name] ?? caps[name];
-      return sum + (value > 0 ? value : 0);
-    }, 0);
+      if (value > 0) expected += value;
+    }
     return Math.max(1, Math.min(remainingMs, expected + this.config.client.answer_margin_ms));
   }
 
-  private async attempts(prepared: PreparedRequest, initial: Route, input: ExecuteInput, context: CallContext, report: CallReport): Promise<ExecuteOutput> {
+  /** The attempts of one admitted call, node after node, as the retry policy says. */
+  private async attempts(route: Route, prepared: PreparedRequest, input: ExecuteInput, context: CallContext, report: CallReport): Promise<ExecuteOutput> {
     const deadline = performance.now() + this.config.retry.deadline_ms;
     const controller = new AbortController();
     this.inflight.add(controller);
-    const onCancel = () => controller.abort(new CancelledError());
-    context.signal?.addEventListener('abort', onCancel, { once: true });
-    let route = initial;
-    const unreachable = new Set<string>();
-    const failures: string[] = [];
-    let previous: string | undefined;
-    const maxAttempts = Math.max(this.config.retry.max_attempts, 1);
+    const onCancel = () => controller.abort(new AttemptAbort('cancelled', 'the call was cancelled'));
+    if (context.signal?.aborted) onCancel();
+    else context.signal?.addEventListener('abort', onCancel, { once: true });
+    let candidates = route.candidates;
+    const tried = new Set<string>();
+    /** Nodes this call must not go back to (their fault was not a passing one). */
+    const excluded = new Set<string>();
+    const failures: NodeFault[] = [];
+    const suspects: SuspectVerdict[] = [];
+    const settle = (how: Settlement) => {
+      if (how === 'keep') return;
+      for (const verdict of suspects.splice(0)) {
+        if (how === 'confirm') verdict.confirm();
+        else verdict.absolve();
+      }
+    };
     try {
       for (;;) {
         const remaining = deadline - performance.now();
-        if (remaining <= 0) throw new CallError('node_fault', 'deadline', `no node answered within the call's deadline of ${this.config.retry.deadline_ms} ms (${failures.join('; ') || 'still running'})`);
-        const node = this.cluster.pick(
-          route.candidates.filter((name) => !unreachable.has(name)),
-          previous,
-        );
-        if (!node) throw this.noNodeError(route, failures);
+        if (remaining <= 0) {
+          throw new CallError('node_fault', 'deadline', `no node answered within the call's deadline of ${this.config.retry.deadline_ms} ms (${failures.map((f) => f.message).join('; ') || 'still running'})`);
+        }
+        if (controller.signal.aborted) throw errors.cancelled(abortMessage(controller.signal.reason));
+        const dispatcher = this.cluster.pick(candidates, excluded, tried);
+        if (!dispatcher) {
+          throw errors.noNode(route.language, route.version, this.cluster.status().filter((node) => candidates.includes(node.name)), failures, report.attempts);
+        }
+        const node = dispatcher.host.name;
+        tried.add(node);
         report.attempts++;
-        if (report.attempts > 1) context.onProgress?.({ stage: 'retrying', message: `retrying on node ${node.name} (attempt ${report.attempts})`, node: node.name });
-        context.onProgress?.({ stage: 'running', message: `running on node ${node.name}`, node: node.name });
-        const heartbeat = this.startHeartbeat(node.name, context);
-        const attemptStarted = performance.now();
+        if (report.attempts > 1) context.onProgress?.({ stage: 'retrying', message: `retrying on node ${node} (attempt ${report.attempts})`, node });
+        context.onProgress?.({ stage: 'running', message: `running on node ${node}`, node });
+        const heartbeat = this.startHeartbeat(node, context);
+        let result: AttemptResult;
         try {
-          const result = await node.execute({ body: route.body, timeoutMs: this.attemptTimeoutMs(input, node, remaining), signal: controller.signal });
-          const ms = performance.now() - attemptStarted;
-          this.serviceEwmaMs += 0.1 * (ms - this.serviceEwmaMs);
-          this.hooks.attemptFinished?.(node.name, 'ok', ms);
-          return {
-            language: result.language,
-            version: result.version,
-            node: node.name,
-            run: result.run,
-            ...(result.compile ? { compile: result.compile } : {}),
-            attempts: report.attempts,
-            queued_ms: Math.round(report.queuedMs * 10) / 10,
-          };
-        } catch (error) {
-          const ms = performance.now() - attemptStarted;
-          if (controller.signal.aborted || error instanceof CancelledError) {
-            this.hooks.attemptFinished?.(node.name, 'cancelled', ms);
-            // Keep the reason a shutdown gave, so that the client learns why its call stopped.
-            const reason: unknown = controller.signal.reason;
-            throw reason instanceof CancelledError ? reason : new CancelledError();
-          }
-          if (error instanceof PistonRequestError) {
-            this.hooks.attemptFinished?.(node.name, 'request_error', ms, error.message);
-            if (!error.isUnknownRuntime) throw error;
-            // The node's list was stale: refresh it, then try another node that really has the runtime.
-            await this.cluster.catalog.refresh(node.name);
-            unreachable.add(node.name);
-            const refreshed = await this.route(prepared, input.language, input.version).catch(() => undefined);
-            if (!refreshed || refreshed.candidates.every((name) => unreachable.has(name)) || report.attempts >= maxAttempts) {
-              throw new CallError('request_error', 'unknown_runtime', `${error.message} on node ${node.name}, and no other node offers it; see list_runtimes`);
+          result = await dispatcher.execute({ body: route.body, fingerprint: route.fingerprint, timeoutMs: this.attemptTimeoutMs(input, dispatcher.host.config.caps, remaining), signal: controller.signal });
+        } finally {
+          if (heartbeat) clearInterval(heartbeat);
+        }
+        const outcome = result.outcome;
+        if (!decide(outcome).sameNodeAgain) excluded.add(node);
+        this.hooks.attemptFinished?.(node, attemptLabel(outcome), result.ms, outcome.class === 'node_fault' ? outcome.reason : undefined);
+        if (outcome.class === 'node_fault') {
+          failures.push(outcome);
+          if (outcome.reason !== 'breaker_open') (context.logger ?? this.logger).warn({ node, reason: outcome.reason, sent: outcome.sent, status: outcome.status }, 'attempt failed');
+        }
+        if (outcome.class === 'node_fault' && outcome.reason === 'breaker_open') report.attempts--;
+        const step = nextStep(outcome, {
+          attempts: report.attempts,
+          maxAttempts: Math.max(1, this.config.retry.max_attempts),
+          retryAfterSend: this.config.retry.after_send,
+          suspectElsewhere: suspects.some((verdict) => verdict.node !== node),
+        });
+        if (result.verdict) suspects.push(result.verdict);
+        const poison = step.kind === 'poisoned' ? this.rememberPoison(route, suspects, outcome) : undefined;
+        settle(step.settle);
+        switch (step.kind) {
+          case 'answer':
+            return this.answer(outcome, node, report);
+          case 'reject':
+          case 'stop':
+            throw errors.afterAttempts(outcome, failures, report.attempts);
+          case 'poisoned':
+            throw errors.poisoned(poison!);
+          case 'retry': {
+            if (outcome.class === 'node_fault' && outcome.reason !== 'breaker_open' && !this.budget.tryRetry()) {
+              throw errors.afterAttempts(outcome, failures, report.attempts);
             }
-            route = refreshed;
-            previous = node.name;
+            if (step.refreshCatalog) {
+              await this.cluster.catalog.refresh(node);
+              const refreshed = await this.cluster.runtimes();
+              const again = resolveRoute(refreshed, prepared, input.language, input.version, (name) => this.cluster.get(name)?.host.config.caps);
+              if (again.version !== route.version || again.candidates.every((name) => excluded.has(name))) throw errors.afterAttempts(outcome, failures, report.attempts);
+              candidates = again.candidates;
+            }
+            if (outcome.class === 'node_fault' && outcome.reason !== 'breaker_open') this.hooks.retried?.(node, outcome.reason);
             continue;
           }
-          if (!(error instanceof NodeFaultError)) throw error;
-          this.hooks.attemptFinished?.(node.name, 'node_fault', ms, error.reason);
-          failures.push(error.message);
-          context.logger?.warn({ node: node.name, reason: error.reason, sent: error.sent }, 'attempt failed');
-          if (!error.sent) unreachable.add(node.name);
-          const retryable = !error.sent || (this.config.retry.after_send && report.attempts < maxAttempts && this.budget.tryRetry());
-          if (!retryable) throw new CallError('node_fault', error.reason, this.faultMessage(failures, report.attempts));
-          this.hooks.retried?.(node.name, error.reason);
-          previous = node.name;
-        } finally {
-          clearInterval(heartbeat);
         }
       }
     } finally {
+      // Suspect faults no other node gave its opinion on: charged only to a node that fails other requests too.
+      for (const verdict of suspects.splice(0)) verdict.unresolved((signature) => this.cluster.poison.isPoisonSignature(signature));
       context.signal?.removeEventListener('abort', onCancel);
       this.inflight.delete(controller);
     }
   }
 
-  private faultMessage(failures: string[], attempts: number): string {
-    const last = failures.slice(-3).join('; ');
-    return `the call failed on ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last}. The cluster may be unhealthy; retry later or see cluster_status`;
+  private answer(outcome: AttemptOutcome, node: string, report: CallReport): ExecuteOutput {
+    if (outcome.class !== 'program_outcome') throw new Error('answer() needs a program outcome');
+    const result = outcome.result;
+    return {
+      language: result.language,
+      version: result.version,
+      node,
+      run: result.run,
+      ...(result.compile ? { compile: result.compile } : {}),
+      attempts: report.attempts,
+      queued_ms: Math.round(report.queuedMs * 10) / 10,
+    };
   }
 
-  private noNodeError(route: Route, failures: string[]): CallError {
-    if (failures.length > 0) {
-      return new CallError('node_fault', 'all_nodes_failed', `every node that offers ${route.choice.language}-${route.choice.version} failed: ${failures.slice(-3).join('; ')}. Retry later or see cluster_status`, 5000);
-    }
-    const nodes = route.candidates.map((name) => this.cluster.get(name)).filter((node): node is ClusterNode => node !== undefined);
-    const retryAfter = Math.max(1000, ...nodes.map((node) => node.breakerRetryAfterMs()));
-    return new CallError(
-      'overload',
-      'no_node_available',
-      `no node can take ${route.choice.language}-${route.choice.version} right now (${nodes.map((node) => `${node.name}: ${!node.healthy ? 'unhealthy' : `breaker ${node.breakerState}`}`).join(', ')}); retry in about ${Math.ceil(retryAfter / 1000)} s`,
-      retryAfter,
-    );
+  private rememberPoison(route: Route, verdicts: SuspectVerdict[], last: AttemptOutcome): PoisonRecord {
+    const fault = last as NodeFault;
+    const record: PoisonRecord = { detail: fault.detail || fault.message, nodes: [...new Set(verdicts.map((verdict) => verdict.node))] };
+    this.cluster.poison.remember(route.fingerprint, [...new Set(verdicts.map((verdict) => verdict.signature))], record);
+    this.hooks.poisoned?.(record.nodes);
+    this.logger.warn({ nodes: record.nodes, detail: record.detail }, 'request failed the same way on two nodes: answered as a request error, charged to no node');
+    return record;
   }
 
   private startHeartbeat(node: string, context: CallContext): NodeJS.Timeout | undefined {
@@ -352,9 +299,9 @@ export class Router {
     return this.cluster.runtimes();
   }
 
-  status(): { queue: { waiting: number; running: number; max_queue: number; max_wait_ms: number; slots: number }; nodes: ReturnType<Cluster['status']> } {
+  status(): ClusterStatus {
     return {
-      queue: { waiting: this.admission.size, running: this.admission.pending, max_queue: this.config.admission.max_queue, max_wait_ms: this.config.admission.max_wait_ms, slots: this.admission.concurrency },
+      queue: { waiting: this.admission.size, running: this.admission.running, max_queue: this.config.admission.max_queue, max_wait_ms: this.config.admission.max_wait_ms, slots: this.admission.slots },
       nodes: this.cluster.status(),
     };
   }
@@ -373,7 +320,7 @@ export class Router {
     const outcome = await Promise.race([settled(), grace]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      for (const controller of this.inflight) controller.abort(new CancelledError(`pistom is shutting down and this call ran past the ${graceMs} ms grace period; retry on another replica`));
+      for (const controller of this.inflight) controller.abort(new AttemptAbort('cancelled', `pistom is shutting down and this call ran past the ${graceMs} ms grace period; retry on another replica`));
       // An aborted attempt settles at once unless a node ignores the abort; do not wait on one forever.
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
@@ -382,31 +329,26 @@ export class Router {
   /** Refuses new calls and answers every queued one with the shutdown error. */
   private stopAccepting(): void {
     this.accepting = false;
-    for (const controller of this.waiting) controller.abort(shuttingDownError());
-    this.waiting.clear();
+    this.admission.stop(errors.shuttingDown);
   }
 
   async close(): Promise<void> {
     this.stopAccepting();
-    for (const controller of this.inflight) controller.abort(new CancelledError('pistom is closing'));
+    for (const controller of this.inflight) controller.abort(new AttemptAbort('cancelled', 'pistom is closing'));
     await this.cluster.close();
   }
 }
 
-function shuttingDownError(): CallError {
-  return new CallError('overload', 'shutting_down', 'pistom is shutting down and takes no new calls; retry on another replica or in a few seconds', 1000);
+function admissionLimits(config: ResolvedConfig): AdmissionLimits {
+  return { slots: config.nodes.reduce((sum, node) => sum + node.max_concurrent, 0), maxQueue: config.admission.max_queue, maxWaitMs: config.admission.max_wait_ms };
 }
 
-function resolutionError(resolution: Exclude<ReturnType<typeof RuntimeCatalog.resolve>, { ok: true }>, language: string): CallError {
-  switch (resolution.reason) {
-    case 'unknown_language': {
-      const close = resolution.suggestions.length > 0 ? ` Did you mean ${resolution.suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
-      const offered = resolution.languages.length <= 12 ? ` The cluster offers: ${resolution.languages.join(', ')}.` : ` The cluster offers ${resolution.languages.length} languages.`;
-      return new CallError('request_error', 'unknown_language', `unknown language "${language}".${close}${offered} Call list_runtimes to see every language, version and alias.`);
-    }
-    case 'unknown_version':
-      return new CallError('request_error', 'unknown_version', `no node offers ${resolution.language} in a version matching "${resolution.range}"; versions on the cluster: ${resolution.versions.join(', ')}. Use "*" for the newest.`);
-    case 'invalid_version':
-      return new CallError('request_error', 'invalid_version', `version "${resolution.version}" is not a semver range; use e.g. "3", "3.x", "^3.10", "3.11.2" or "*" for the newest`);
-  }
+function attemptLabel(outcome: AttemptOutcome): AttemptLabel {
+  if (outcome.class === 'program_outcome') return 'ok';
+  if (outcome.class === 'node_fault' && outcome.reason === 'breaker_open') return 'breaker_open';
+  return outcome.class;
+}
+
+function abortMessage(reason: unknown): string {
+  return reason instanceof Error && reason.message ? reason.message : 'the call was cancelled';
 }

@@ -2,6 +2,7 @@
  * How one request ended. "answered" classes are results the target produced (the program may
  * still have failed); the others are failures of the request itself.
  */
+import type { AttemptOutcome } from '../piston/outcome.js';
 import type { PistonExecuteResponse, StageResult } from '../piston/types.js';
 
 export const ANSWERED_CLASSES = ['ok', 'program_error'] as const;
@@ -53,14 +54,15 @@ function stageWallMs(stage: StageResult | undefined): number | undefined {
   return typeof wall === 'number' ? wall : undefined;
 }
 
-/** Classifies a well-formed Piston execute result (from a node directly or from pistom). */
+/**
+ * A program's result (from a node directly or from pistom): it ran; did it succeed? Whether an
+ * answer is a result at all (an XX is a sandbox fault, not a result) is the failure model's call:
+ * see outcomeOfAttempt.
+ */
 export function classifyPistonResult(result: Pick<PistonExecuteResponse, 'run' | 'compile'>): Outcome {
   const { run, compile } = result;
   const runMs = sumDefined(stageWallMs(compile), stageWallMs(run));
   const timing = runMs === undefined ? {} : { runMs };
-  if (compile?.status === 'XX' || run.status === 'XX') {
-    return { class: 'node_fault', code: 'XX', message: (compile?.message ?? run.message) || 'internal error', ...timing };
-  }
   if (compile && stageFailed(compile)) {
     return { class: 'program_error', code: `compile ${compile.status ?? `exit ${compile.code}`}`, ...timing };
   }
@@ -70,14 +72,31 @@ export function classifyPistonResult(result: Pick<PistonExecuteResponse, 'run' |
   return { class: 'ok', ...timing };
 }
 
+/** A node's answer, classified by pistom's failure model (src/piston/outcome.ts), in the bench's classes. */
+export function outcomeOfAttempt(attempt: AttemptOutcome): Outcome {
+  switch (attempt.class) {
+    case 'program_outcome':
+      return classifyPistonResult(attempt.result);
+    case 'request_error':
+      return { class: 'client_error', code: `HTTP ${attempt.status}`, message: attempt.message.slice(0, 200) };
+    case 'cancelled':
+      return { class: 'cancelled', code: 'CANCELLED', message: attempt.message };
+    case 'node_fault': {
+      const code = attempt.reason === 'sandbox' ? 'XX' : attempt.status !== undefined ? `HTTP ${attempt.status}` : attempt.reason.toUpperCase();
+      const outcomeClass: OutcomeClass = attempt.reason === 'overloaded' ? 'overload' : attempt.reason === 'timeout' ? 'timeout' : 'node_fault';
+      return { class: outcomeClass, code, message: (attempt.detail || attempt.message).slice(0, 200) };
+    }
+  }
+}
+
 function sumDefined(...values: (number | undefined)[]): number | undefined {
   const defined = values.filter((v): v is number => v !== undefined);
   return defined.length === 0 ? undefined : defined.reduce((a, b) => a + b, 0);
 }
 
-/** HTTP statuses that mean "too busy, try later" rather than a broken node or a bad request. */
-export function classifyHttpStatus(status: number, serverIsNode: boolean): OutcomeClass {
+/** pistom's own HTTP statuses: "too busy, try later", a bad request, or a failure of the transport. */
+export function classifyHttpStatus(status: number): OutcomeClass {
   if (status === 429 || status === 503) return 'overload';
   if (status >= 400 && status < 500) return 'client_error';
-  return serverIsNode ? 'node_fault' : 'transport_error';
+  return 'transport_error';
 }

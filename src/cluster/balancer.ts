@@ -1,14 +1,15 @@
 /**
- * Balancer strategies. Each picks one node among candidates the router already filtered
- * (runtime, caps, health, breaker). Tiers are applied first: the lowest tier that has a node with
- * a free slot wins; when every tier is saturated, the lowest tier with an available node waits.
+ * Balancer strategies. Each picks one host among candidates already filtered (runtime, caps,
+ * health, ejection, breaker), reading only the host view's load figures. Tiers are applied first:
+ * the lowest tier that has a host with a free slot wins; when every tier is saturated, the lowest
+ * tier with an available host waits.
  */
-import type { ClusterNode } from './node.js';
+import type { BalancedHost } from './host.js';
 
 export type StrategyName = 'least-loaded' | 'round-robin' | 'weighted';
 
 export interface Strategy {
-  pick(candidates: readonly ClusterNode[]): ClusterNode;
+  pick<H extends BalancedHost>(candidates: readonly H[]): H;
 }
 
 export type Random = () => number;
@@ -16,7 +17,7 @@ export type Random = () => number;
 /** Power of two choices: two random candidates, the one with less outstanding work times latency wins. */
 export class LeastLoaded implements Strategy {
   constructor(private readonly random: Random = Math.random) {}
-  pick(candidates: readonly ClusterNode[]): ClusterNode {
+  pick<H extends BalancedHost>(candidates: readonly H[]): H {
     if (candidates.length === 1) return candidates[0]!;
     const i = Math.floor(this.random() * candidates.length);
     let j = Math.floor(this.random() * (candidates.length - 1));
@@ -29,7 +30,7 @@ export class LeastLoaded implements Strategy {
 
 export class RoundRobin implements Strategy {
   private cursor = 0;
-  pick(candidates: readonly ClusterNode[]): ClusterNode {
+  pick<H extends BalancedHost>(candidates: readonly H[]): H {
     const node = candidates[this.cursor % candidates.length]!;
     this.cursor = (this.cursor + 1) % 1_000_000_007;
     return node;
@@ -39,12 +40,12 @@ export class RoundRobin implements Strategy {
 /** Smooth weighted round-robin (as nginx does it): evenly interleaved, proportional to weight. */
 export class Weighted implements Strategy {
   private readonly current = new Map<string, number>();
-  pick(candidates: readonly ClusterNode[]): ClusterNode {
+  pick<H extends BalancedHost>(candidates: readonly H[]): H {
     let total = 0;
-    let best: ClusterNode | undefined;
+    let best: H | undefined;
     let bestWeight = -Infinity;
     for (const node of candidates) {
-      const weight = node.config.weight;
+      const weight = node.weight;
       total += weight;
       const value = (this.current.get(node.name) ?? 0) + weight;
       this.current.set(node.name, value);
@@ -73,13 +74,13 @@ export function createStrategy(name: StrategyName, random?: Random): Strategy {
  * Applies tiers, then the strategy. `candidates` must already be available nodes.
  * Returns undefined only when `candidates` is empty.
  */
-export function pickNode(strategy: Strategy, candidates: readonly ClusterNode[]): ClusterNode | undefined {
+export function pickNode<H extends BalancedHost>(strategy: Strategy, candidates: readonly H[]): H | undefined {
   if (candidates.length === 0) return undefined;
-  const tiers = [...new Set(candidates.map((node) => node.config.tier))].sort((a, b) => a - b);
+  const tiers = [...new Set(candidates.map((node) => node.tier))].sort((a, b) => a - b);
   for (const tier of tiers) {
-    const free = candidates.filter((node) => node.config.tier === tier && !node.saturated);
+    const free = candidates.filter((node) => node.tier === tier && !node.saturated);
     if (free.length > 0) return strategy.pick(free);
   }
-  const lowest = candidates.filter((node) => node.config.tier === tiers[0]);
+  const lowest = candidates.filter((node) => node.tier === tiers[0]);
   return strategy.pick(lowest);
 }

@@ -204,16 +204,27 @@ function compareVersions(a: string, b: string): number {
   return a.localeCompare(b);
 }
 
+/** Names considered for suggestions at most: a hostile node's huge list must not cost seconds per call. */
+const MAX_SUGGESTION_NAMES = 5_000;
+
 function suggest(wanted: string, entries: CatalogEntry[]): string[] {
   const names = new Set<string>();
   for (const entry of entries) {
+    if (names.size >= MAX_SUGGESTION_NAMES) break;
     names.add(entry.language);
     for (const alias of entry.aliases) names.add(alias);
   }
-  const scored = [...names]
-    .map((name) => ({ name, distance: wanted.length >= 2 && name.toLowerCase().startsWith(wanted) ? 0.5 : levenshtein(wanted, name.toLowerCase()) }))
-    .filter((item) => item.distance <= Math.max(2, Math.floor(wanted.length / 3)))
-    .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
+  const maxDistance = Math.max(2, Math.floor(wanted.length / 3));
+  const scored: Array<{ name: string; distance: number }> = [];
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (wanted.length >= 2 && lower.startsWith(wanted)) scored.push({ name, distance: 0.5 });
+    else if (Math.abs(lower.length - wanted.length) <= maxDistance) {
+      const distance = levenshtein(wanted, lower);
+      if (distance <= maxDistance) scored.push({ name, distance });
+    }
+  }
+  scored.sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
   return scored.slice(0, 5).map((item) => item.name);
 }
 

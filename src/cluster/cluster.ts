@@ -1,20 +1,35 @@
 /**
- * The cluster: the set of nodes with their shared views (runtime catalog, health checks,
- * balancer). Nodes can be replaced at run time (config reload) without dropping calls in flight:
- * a removed node leaves the selection at once and is closed when its last call has finished.
+ * The cluster: the hosts (one host view and one dispatcher each) and the parts that share the
+ * view: runtime catalog, health checker, liveness watch, balancer, poison memory. Nodes can be
+ * replaced at run time (config reload) without dropping calls in flight: a removed node leaves the
+ * selection at once and is closed when its last call has finished.
  */
+import { hostname } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import type { ResolvedConfig, NodeConfig } from '../config/schema.js';
+import { secretsOf, type NodeConfig, type ResolvedConfig } from '../config/schema.js';
+import { PistonClient } from '../piston/client.js';
+import type { RuntimeListOutcome } from '../piston/outcome.js';
 import type { PistonRuntime } from '../piston/types.js';
+import { Redactor } from '../util/redact.js';
 import { createStrategy, pickNode, type Random, type Strategy } from './balancer.js';
+import type { BreakerState } from './breaker.js';
 import { RuntimeCatalog, type CatalogEntry } from './catalog.js';
+import { HostDispatcher } from './dispatcher.js';
 import { HealthChecker } from './health.js';
-import { ClusterNode, type BreakerState } from './node.js';
+import { Host, type Ejection } from './host.js';
+import { StallClock } from './liveness.js';
+import { PoisonMemory } from './poison.js';
+import type { NodeStatus } from './status.js';
+
+export type { NodeStatus } from './status.js';
 
 export interface ClusterEvents {
   onBreakerChange?: (node: string, state: BreakerState) => void;
   onHealthCheck?: (node: string, ok: boolean) => void;
   onHealthChange?: (node: string, healthy: boolean) => void;
+  onEjection?: (node: string, ejection: Ejection | undefined) => void;
+  /** Attempts moved off a node that stopped answering. */
+  onRedispatch?: (node: string, attempts: number) => void;
   onCatalogRefresh?: (node: string, outcome: 'ok' | 'error') => void;
   onCatalogLookup?: (node: string, outcome: 'hit' | 'miss') => void;
 }
@@ -26,42 +41,43 @@ export interface ClusterOptions {
   healthChecks?: boolean;
 }
 
-export interface NodeStatus {
-  name: string;
-  healthy: boolean;
-  breaker: BreakerState;
-  in_flight: number;
-  queued: number;
-  max_concurrent: number;
-  tier: number;
-  weight: number;
-  latency_ms: number | null;
-  completed: number;
-  faults: number;
-  runtimes: string[];
-  last_error: { message: string; at: string } | null;
-}
+/** Identifies this process in ejection records (several pistom processes may share nodes). */
+export const PROCESS_ID = `${process.pid}@${hostname()}`;
+
+const POISON_MEMORY_MS = 10 * 60_000;
 
 export class Cluster {
-  private nodes = new Map<string, ClusterNode>();
-  private readonly draining = new Set<ClusterNode>();
+  private hosts = new Map<string, HostDispatcher>();
+  private readonly draining = new Set<HostDispatcher>();
   readonly catalog: RuntimeCatalog;
+  readonly poison = new PoisonMemory({ ttlMs: POISON_MEMORY_MS });
   private readonly health: HealthChecker;
+  private readonly stallClock: StallClock;
   private strategy: Strategy;
   private config: ResolvedConfig;
+  private redactor: Redactor;
   private closed = false;
+  private merged: { lists: Map<string, PistonRuntime[]>; entries: CatalogEntry[] } | undefined;
 
   constructor(
     config: ResolvedConfig,
     private readonly options: ClusterOptions = {},
   ) {
     this.config = config;
+    this.redactor = new Redactor(secretsOf(config));
     const events = options.events ?? {};
     this.strategy = createStrategy(config.balancer.strategy, options.random);
+    this.stallClock = new StallClock({ minMs: config.health.probe_after_min_ms, maxMs: config.health.probe_after_max_ms });
     this.catalog = new RuntimeCatalog({
       ttlMs: config.catalog.ttl_ms,
       refreshAheadMs: config.catalog.refresh_ahead_ms,
-      load: (name, signal) => this.requireNode(name).client.runtimes({ signal, timeoutMs: this.config.health.timeout_ms }),
+      load: async (name, signal) => {
+        const dispatcher = this.requireHost(name);
+        const outcome = await dispatcher.client.runtimes({ signal, timeoutMs: this.config.health.timeout_ms });
+        this.noteListOutcome(dispatcher.host, outcome);
+        if (!outcome.ok) throw new Error(outcome.fault.message);
+        return outcome.runtimes;
+      },
       onRefresh: events.onCatalogRefresh,
       onLookup: events.onCatalogLookup,
       failureBackoffMs: Math.min(config.health.interval_ms, 5000),
@@ -69,13 +85,15 @@ export class Cluster {
     this.health = new HealthChecker({
       intervalMs: config.health.interval_ms,
       timeoutMs: config.health.timeout_ms,
+      recheckMs: Math.min(config.health.interval_ms, 1000),
+      probeTimeoutMs: config.health.probe_timeout_ms,
       unhealthyThreshold: config.health.unhealthy_threshold,
       healthyThreshold: config.health.healthy_threshold,
       onResult: (name, ok, runtimes) => {
         if (ok && runtimes) this.catalog.put(name, runtimes);
         events.onHealthCheck?.(name, ok);
       },
-      onChange: events.onHealthChange,
+      onUnresponsive: (host, why) => this.redispatch(host, `node ${host.name} stopped answering: ${why}`),
     });
     this.applyNodes(config.nodes);
     if (options.healthChecks !== false) this.health.start();
@@ -85,36 +103,76 @@ export class Cluster {
     return this.config;
   }
 
-  list(): ClusterNode[] {
-    return [...this.nodes.values()];
+  list(): HostDispatcher[] {
+    return [...this.hosts.values()];
   }
 
-  get(name: string): ClusterNode | undefined {
-    return this.nodes.get(name);
+  get(name: string): HostDispatcher | undefined {
+    return this.hosts.get(name);
   }
 
-  private requireNode(name: string): ClusterNode {
-    const node = this.nodes.get(name);
-    if (!node) throw new Error(`node ${name} is no longer configured`);
-    return node;
+  private requireHost(name: string): HostDispatcher {
+    const host = this.hosts.get(name);
+    if (!host) throw new Error(`node ${name} is no longer configured`);
+    return host;
   }
 
   /** Applies a new config: adds, removes and replaces nodes; calls in flight finish where they are. */
   reconfigure(config: ResolvedConfig): { added: string[]; removed: string[]; changed: string[] } {
-    const nodeSettingsChanged = !isDeepStrictEqual(config.breaker, this.config.breaker) || !isDeepStrictEqual(config.client, this.config.client);
+    const hostSettingsChanged = !isDeepStrictEqual(config.breaker, this.config.breaker) || !isDeepStrictEqual(config.client, this.config.client) || config.catalog.max_runtimes !== this.config.catalog.max_runtimes;
     this.config = config;
+    this.redactor = new Redactor(secretsOf(config));
     this.strategy = createStrategy(config.balancer.strategy, this.options.random);
-    return this.applyNodes(config.nodes, nodeSettingsChanged);
+    return this.applyNodes(config.nodes, hostSettingsChanged);
+  }
+
+  private createHost(config: NodeConfig): HostDispatcher {
+    const events = this.options.events ?? {};
+    const host = new Host(config, { breaker: this.config.breaker, processId: PROCESS_ID, mayOpenBreaker: () => this.mayOpenBreaker() }, {
+      onBreakerChange: events.onBreakerChange,
+      onHealthChange: (node, healthy) => {
+        events.onHealthChange?.(node, healthy);
+        if (!healthy) this.redispatch(host, `node ${node} failed its health checks`);
+      },
+      onEjection: events.onEjection,
+    });
+    const client = new PistonClient({
+      name: config.name,
+      url: config.url,
+      headers: config.headers,
+      connections: Math.max(config.max_concurrent, this.config.client.connections),
+      connectTimeoutMs: this.config.client.connect_timeout_ms,
+      maxResponseBytes: this.config.client.max_response_bytes,
+      maxRuntimes: this.config.catalog.max_runtimes,
+      redactor: this.redactor,
+    });
+    return new HostDispatcher(host, client, {
+      suspectWindowMs: this.config.breaker.rolling_window_ms,
+      stallClock: this.stallClock,
+      onStall: (stalled) => this.health.probe(stalled),
+    });
+  }
+
+  /**
+   * Outlier detection never takes more than breaker.max_open_percent of the nodes out at once
+   * (at least one): when faults hit every node alike (the network, a shared dependency), keeping
+   * some nodes in rotation serves more calls than refusing them all.
+   */
+  private mayOpenBreaker(): boolean {
+    const hosts = [...this.hosts.values()];
+    const open = hosts.filter((dispatcher) => dispatcher.host.breaker.state !== 'closed').length;
+    const allowed = Math.max(1, Math.floor((hosts.length * this.config.breaker.max_open_percent) / 100));
+    return open < allowed;
   }
 
   private applyNodes(configs: NodeConfig[], forceReplace = false): { added: string[]; removed: string[]; changed: string[] } {
     const added: string[] = [];
     const removed: string[] = [];
     const changed: string[] = [];
-    const next = new Map<string, ClusterNode>();
+    const next = new Map<string, HostDispatcher>();
     for (const nodeConfig of configs) {
-      const existing = this.nodes.get(nodeConfig.name);
-      if (existing && !forceReplace && isDeepStrictEqual(existing.config, nodeConfig)) {
+      const existing = this.hosts.get(nodeConfig.name);
+      if (existing && !forceReplace && isDeepStrictEqual(existing.host.config, nodeConfig)) {
         next.set(nodeConfig.name, existing);
         continue;
       }
@@ -124,38 +182,40 @@ export class Cluster {
       } else {
         added.push(nodeConfig.name);
       }
-      next.set(nodeConfig.name, new ClusterNode(nodeConfig, this.config, { onBreakerChange: this.options.events?.onBreakerChange }));
+      next.set(nodeConfig.name, this.createHost(nodeConfig));
     }
-    for (const [name, node] of this.nodes) {
+    for (const [name, dispatcher] of this.hosts) {
       if (!next.has(name)) {
         removed.push(name);
-        this.retire(node);
+        this.retire(dispatcher);
       }
     }
-    this.nodes = next;
+    this.hosts = next;
     this.catalog.setNodes([...next.keys()]);
     for (const name of changed) void this.catalog.refresh(name);
-    this.health.setTargets(
-      [...next.values()].map((node) => ({
-        name: node.name,
-        get healthy() {
-          return node.healthy;
-        },
-        set healthy(value: boolean) {
-          node.healthy = value;
-        },
-        check: (timeoutMs: number) => node.client.runtimes({ timeoutMs }),
-      })),
-    );
+    this.health.setTargets([...next.values()].map((dispatcher) => ({ host: dispatcher.host, check: (timeoutMs: number) => dispatcher.client.runtimes({ timeoutMs }) })));
     return { added, removed, changed };
   }
 
-  private retire(node: ClusterNode): void {
-    this.draining.add(node);
-    void node.drain().then(() => {
-      this.draining.delete(node);
-      return node.close();
+  private retire(dispatcher: HostDispatcher): void {
+    this.draining.add(dispatcher);
+    void dispatcher.drain().then(() => {
+      this.draining.delete(dispatcher);
+      return dispatcher.close();
     });
+  }
+
+  /** A runtime list fetched outside the health checker: a node that is not Piston is ejected. */
+  private noteListOutcome(host: Host, outcome: RuntimeListOutcome): void {
+    if (outcome.ok) host.lastAnswerAt = performance.now();
+    else if (outcome.fault.reason === 'misconfigured') host.eject('misconfigured', outcome.fault.message);
+  }
+
+  private redispatch(host: Host, why: string): void {
+    const dispatcher = this.hosts.get(host.name);
+    if (!dispatcher || dispatcher.host !== host) return;
+    const moved = dispatcher.abortInFlight(why);
+    if (moved > 0) this.options.events?.onRedispatch?.(host.name, moved);
   }
 
   /** The merged runtime catalog of every node (fetching lists not yet known). */
@@ -169,43 +229,52 @@ export class Cluster {
     return entries;
   }
 
-  private merged: { lists: Map<string, PistonRuntime[]>; entries: CatalogEntry[] } | undefined;
-
   /** Health-check round now (tests and `pistom check`). */
   checkHealth(): Promise<void> {
     return this.health.checkAll();
   }
 
-  /** Picks a node among `names` that can take traffic, skipping `exclude` while another can serve. */
-  pick(names: readonly string[], exclude?: string): ClusterNode | undefined {
-    const candidates = names.map((name) => this.nodes.get(name)).filter((node): node is ClusterNode => node !== undefined && node.available);
-    const preferred = exclude && candidates.length > 1 ? candidates.filter((node) => node.name !== exclude) : candidates;
-    return pickNode(this.strategy, preferred);
+  /**
+   * Picks a host among `names` that can take traffic, never one in `exclude`, and one not in
+   * `avoid` while there is such a host.
+   */
+  pick(names: readonly string[], exclude: ReadonlySet<string> = new Set(), avoid: ReadonlySet<string> = new Set()): HostDispatcher | undefined {
+    const available: Host[] = [];
+    for (const name of names) {
+      const dispatcher = this.hosts.get(name);
+      if (dispatcher && dispatcher.host.available && !exclude.has(name)) available.push(dispatcher.host);
+    }
+    const preferred = available.filter((host) => !avoid.has(host.name));
+    const host = pickNode(this.strategy, preferred.length > 0 ? preferred : available);
+    return host ? this.hosts.get(host.name) : undefined;
+  }
+
+  /** True once the first round of health checks has finished and found a node that can serve. */
+  ready(): boolean {
+    const hosts = this.list().map((dispatcher) => dispatcher.host);
+    if (this.options.healthChecks === false) return hosts.some((host) => host.available);
+    return this.health.firstRoundDone && hosts.some((host) => host.serving);
   }
 
   status(): NodeStatus[] {
-    return this.list().map((node) => ({
-      name: node.name,
-      healthy: node.healthy,
-      breaker: node.breakerState,
-      in_flight: node.inFlight,
-      queued: node.queued,
-      max_concurrent: node.config.max_concurrent,
-      tier: node.config.tier,
-      weight: node.config.weight,
-      latency_ms: node.latencyMs === undefined ? null : Math.round(node.latencyMs * 10) / 10,
-      completed: node.completed,
-      faults: node.faults,
-      runtimes: (this.catalog.peek(node.name) ?? []).map((runtime: PistonRuntime) => `${runtime.language}-${runtime.version}`),
-      last_error: node.lastError ?? null,
+    return this.list().map(({ host, client }) => ({
+      name: host.name,
+      url: client.baseUrl,
+      health: host.health,
+      breaker: host.breaker.state,
+      breaker_retry_after_ms: host.breaker.retryAfterMs(),
+      ...(host.ejection ? { ejected: host.ejection } : {}),
+      in_flight: host.inFlight,
+      queued: host.queued,
+      max_concurrent: host.config.max_concurrent,
+      tier: host.config.tier,
+      weight: host.config.weight,
+      ...(host.latency.get() === undefined ? {} : { latency_ms: Math.round(host.latency.get()! * 10) / 10 }),
+      completed: host.completed,
+      faults: host.faults,
+      runtimes: (this.catalog.peek(host.name) ?? []).map((runtime: PistonRuntime) => `${runtime.language}-${runtime.version}`),
+      ...(host.lastError ? { last_error: host.lastError } : {}),
     }));
-  }
-
-  /** Total slots of the nodes that can take traffic now. */
-  capacity(): number {
-    let slots = 0;
-    for (const node of this.nodes.values()) if (node.available) slots += node.config.max_concurrent;
-    return slots;
   }
 
   async close(): Promise<void> {
@@ -213,8 +282,9 @@ export class Cluster {
     this.closed = true;
     this.health.close();
     this.catalog.clear();
-    await Promise.all([...this.nodes.values(), ...this.draining].map((node) => node.close()));
-    this.nodes.clear();
+    this.poison.clear();
+    await Promise.all([...this.hosts.values(), ...this.draining].map((dispatcher) => dispatcher.close()));
+    this.hosts.clear();
     this.draining.clear();
   }
 }

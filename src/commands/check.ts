@@ -3,12 +3,14 @@
  * reachable, Piston version, runtimes, latency. Exits 1 when a node is unusable, 2 on a bad config.
  */
 import { ConfigError, loadConfig, type ConfigOverrides } from '../config/load.js';
-import type { NodeConfig } from '../config/schema.js';
+import { secretsOf, type NodeConfig } from '../config/schema.js';
+import { Redactor } from '../util/redact.js';
 import { PistonClient } from '../piston/client.js';
 import { parseFlags, UsageError } from './flags.js';
 
 const HELP = `pistom check [--config FILE | --backend URL ...] [--json] [--timeout-ms MS]
-  Validates the configuration and probes every node (GET / and GET /api/v2/runtimes).
+  Validates the configuration and probes every node: GET of its runtime list (http://host:2000/api/v2/runtimes
+  for a self-hosted node, BASE/runtimes for a URL with a path) and, for a self-hosted node, GET / for its version.
   --json            one JSON document on stdout instead of the table
   --timeout-ms MS   how long each probe may take (default 3000)
   Exit code: 0 all nodes answer like Piston, 1 a node does not, 2 the configuration is invalid.
@@ -25,31 +27,27 @@ export interface NodeProbe {
   error: string | null;
 }
 
-/** Strips credentials from a URL before it is shown. */
-function displayUrl(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.toString().replace(/\/$/, '');
-}
-
-export async function probeNode(node: NodeConfig, timeoutMs: number): Promise<NodeProbe> {
-  const client = new PistonClient({ name: node.name, url: node.url, headers: node.headers, connections: 2 });
-  const probe: NodeProbe = { name: node.name, url: displayUrl(node.url), ok: false, version: null, runtimes: null, languages: [], latency_ms: null, error: null };
-  let stage = 'GET /';
+export async function probeNode(node: NodeConfig, timeoutMs: number, redactor: Redactor = Redactor.none, maxRuntimes?: number): Promise<NodeProbe> {
+  const client = new PistonClient({ name: node.name, url: node.url, headers: node.headers, connections: 2, redactor, maxRuntimes });
+  const probe: NodeProbe = { name: node.name, url: client.baseUrl, ok: false, version: null, runtimes: null, languages: [], latency_ms: null, error: null };
   const problems: string[] = [];
   try {
     const started = performance.now();
-    probe.version = await client.version({ timeoutMs });
-    probe.latency_ms = Math.round((performance.now() - started) * 10) / 10;
-    if (!/^Piston v\d/.test(probe.version)) problems.push(`answers GET / with "${probe.version.slice(0, 60)}", not "Piston vX.Y.Z": is this a Piston node?`);
-    stage = 'GET /api/v2/runtimes';
-    const runtimes = await client.runtimes({ timeoutMs });
-    probe.runtimes = runtimes.length;
-    probe.languages = [...new Set(runtimes.map((runtime) => runtime.language))].sort();
-    if (runtimes.length === 0) problems.push('no runtimes installed (install packages on the node)');
-  } catch (error) {
-    problems.push(`${stage}: ${(error as Error).message}`);
+    const list = await client.runtimes({ timeoutMs });
+    if (list.ok) probe.latency_ms = Math.round((performance.now() - started) * 10) / 10;
+    if (!list.ok) {
+      problems.push(`GET ${client.urlOf('/runtimes')}: ${list.fault.message}${list.fault.reason === 'misconfigured' ? '' : list.fault.detail ? ` (${list.fault.detail})` : ''}`);
+    } else {
+      probe.runtimes = list.runtimes.length;
+      probe.languages = [...new Set(list.runtimes.map((runtime) => runtime.language))].sort();
+      if (list.runtimes.length === 0) problems.push('no runtimes installed (install packages on the node)');
+      // A self-hosted node says its version at its root; an API under a base path need not.
+      if (new URL(node.url).pathname.replace(/\/+$/, '') === '') {
+        const version = await client.version({ timeoutMs });
+        if (version.ok) probe.version = version.version;
+        if (version.ok && !/^Piston v\d/.test(version.version)) problems.push(`answers GET / with "${version.version.slice(0, 60)}", not "Piston vX.Y.Z": is this a Piston node?`);
+      }
+    }
   } finally {
     await client.close();
   }
@@ -86,7 +84,8 @@ export async function runCheck(argv: string[]): Promise<number> {
     else process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
-  const probes = await Promise.all(config.nodes.map((node) => probeNode(node, timeoutMs)));
+  const redactor = new Redactor(secretsOf(config));
+  const probes = await Promise.all(config.nodes.map((node) => probeNode(node, timeoutMs, redactor, config.catalog.max_runtimes)));
   const ok = probes.every((probe) => probe.ok);
   if (values.json) process.stdout.write(`${JSON.stringify({ ok, config: { ok: true, problems: [] }, nodes: probes }, null, 2)}\n`);
   else process.stdout.write(`config ok (${config.nodes.length} node${config.nodes.length === 1 ? '' : 's'})\n${table(probes)}\n${ok ? 'all nodes ok' : `${probes.filter((p) => !p.ok).length} node(s) failed`}\n`);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PISTON_DEFAULT_CAPS } from '../piston/types.js';
+import { displayUrl, urlSecrets } from '../util/redact.js';
 
 const positiveInt = () => z.number().int().positive();
 const nonNegativeInt = () => z.number().int().nonnegative();
@@ -42,7 +43,7 @@ export const NodeSchema = z
       .describe('Name shown in results, status and metrics. Defaults to host:port of the URL.'),
     url: z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of a Piston node' })
-      .describe('Base URL of the Piston node, e.g. http://10.0.0.5:2000 (the /api/v2 prefix is added).'),
+      .describe('The Piston node. A URL with no path is a self-hosted node (http://10.0.0.5:2000: pistom uses its /api/v2). A URL with a path is the API base as published, used as given (https://emkc.org/api/v2/piston: pistom uses /runtimes and /execute below it).'),
     headers: z
       .record(headerName, z.string())
       .default({})
@@ -87,6 +88,12 @@ export const BreakerSchema = z
       .describe('Node faults in a row that open the breaker at once, whatever the rate over the window (a dead node in a busy window).'),
     rolling_window_ms: positiveInt().default(10_000),
     reset_timeout_ms: positiveInt().default(5_000).describe('How long a breaker stays open before it lets one probe through (half-open).'),
+    max_open_percent: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(50)
+      .describe('Most nodes whose breakers may be open at once, as a share of the nodes (at least one). Faults that hit every node alike then leave some in rotation (Envoy: max_ejection_percent).'),
   })
   .strict();
 
@@ -96,6 +103,13 @@ export const HealthSchema = z
     timeout_ms: positiveInt().default(2_000),
     unhealthy_threshold: positiveInt().default(3).describe('Failed checks in a row that mark a node unhealthy.'),
     healthy_threshold: positiveInt().default(2).describe('Successful checks in a row that mark it healthy again.'),
+    probe_after_min_ms: positiveInt()
+      .default(250)
+      .describe('An attempt that waits this long at least on a node that has answered nothing meanwhile gets the node probed (twice the recent 95th percentile of answers, within the min and max).'),
+    probe_after_max_ms: positiveInt().default(5_000).describe('Upper bound of that wait.'),
+    probe_timeout_ms: positiveInt()
+      .default(1_000)
+      .describe("How long a liveness probe may take. A node that fails it is out of rotation and its calls move to other nodes; long runs on a node that answers its probe are never cut short."),
   })
   .strict();
 
@@ -103,6 +117,7 @@ export const CatalogSchema = z
   .object({
     ttl_ms: positiveInt().default(60_000).describe("How long a node's runtime list is trusted."),
     refresh_ahead_ms: nonNegativeInt().default(10_000).describe('Refresh in the background this long before the list goes stale.'),
+    max_runtimes: positiveInt().default(1_000).describe("Most runtimes accepted in one node's list (a full Piston package set is about 125); a longer list is refused as not Piston's."),
   })
   .strict();
 
@@ -182,10 +197,20 @@ export function duplicateNodeNames(raw: unknown): Array<{ path: Array<string | n
   return problems;
 }
 
+/** host:port of the URL; never its user name or password, even when the URL does not parse. */
 export function defaultNodeName(url: string): string {
   try {
     return new URL(url).host;
   } catch {
-    return url;
+    return displayUrl(url).replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!;
   }
+}
+
+/** Every value of a configuration that must never be shown: node headers, URL credentials, tokens. */
+export function secretsOf(config: Pick<Config, 'http'> & { nodes: Array<Pick<NodeConfig, 'url' | 'headers'>> }): string[] {
+  const secrets: string[] = [...config.http.auth_tokens];
+  for (const node of config.nodes) {
+    secrets.push(...Object.values(node.headers ?? {}), ...urlSecrets(node.url));
+  }
+  return secrets;
 }

@@ -11,6 +11,7 @@ import { CallError } from '../errors.js';
 import type { ProgressUpdate, Router } from '../router.js';
 import { ExecuteInputSchema, ExecuteOutputShape, type ExecuteInput } from '../request/schema.js';
 import { formatExecuteText } from './format.js';
+import { ClusterStatusSchema } from '../router/status.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 
@@ -29,27 +30,6 @@ const RuntimeListShape = {
       version: z.string(),
       aliases: z.array(z.string()),
       nodes: z.array(z.string()).describe('Nodes that offer this runtime.'),
-    }),
-  ),
-};
-
-const ClusterStatusShape = {
-  queue: z.object({ waiting: z.number(), running: z.number(), max_queue: z.number(), max_wait_ms: z.number(), slots: z.number() }),
-  nodes: z.array(
-    z.object({
-      name: z.string(),
-      healthy: z.boolean(),
-      breaker: z.enum(['closed', 'open', 'half_open']),
-      in_flight: z.number(),
-      queued: z.number(),
-      max_concurrent: z.number(),
-      tier: z.number(),
-      weight: z.number(),
-      latency_ms: z.number().nullable(),
-      completed: z.number(),
-      faults: z.number(),
-      runtimes: z.array(z.string()),
-      last_error: z.object({ message: z.string(), at: z.string() }).nullable(),
     }),
   ),
 };
@@ -151,8 +131,8 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}):
     'cluster_status',
     {
       title: 'Cluster status',
-      description: 'Health, circuit breaker state, load, latency and runtimes of each Piston node, and the global queue.',
-      outputSchema: ClusterStatusShape,
+      description: 'Health, circuit breaker state, ejection (misconfigured or unresponsive, and by which pistom process), load, latency and runtimes of each Piston node, and the global queue.',
+      outputSchema: ClusterStatusSchema.shape,
       annotations: { title: 'Cluster status', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     async () => {

@@ -1,28 +1,45 @@
 /**
- * One Piston node on the wire: an undici Pool (keep-alive, connect timeout), a per-call answer
- * timeout, a cap on how much of an answer is read, and classification of whatever comes back.
+ * One Piston node on the wire: an undici Pool (keep-alive, connect timeout), one deadline per
+ * request that covers the whole answer however slowly it arrives, a cap on how much of an answer
+ * is read, and the node's API base path. What comes back is classified by ./outcome.ts.
  */
-import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
-import { CancelledError, classifyTransportError, NodeFaultError, PistonRequestError } from './errors.js';
-import { PistonExecuteResponse, PistonRuntimeList, type PistonExecuteRequest, type PistonRuntime } from './types.js';
+import { Pool, type Dispatcher } from 'undici';
+import { Redactor, displayUrl } from '../util/redact.js';
+import {
+  AttemptAbort,
+  classifyError,
+  classifyExecuteAnswer,
+  classifyRuntimeListAnswer,
+  type AttemptOutcome,
+  type ClassifyContext,
+  type NodeFault,
+  type RuntimeListOutcome,
+} from './outcome.js';
+import { PISTON_API_PREFIX } from './types.js';
 
 export interface PistonClientOptions {
-  /** Node name, used in errors (never the URL's credentials or headers). */
+  /** Node name, used in messages (never the URL's credentials or headers). */
   name: string;
   url: string;
   headers?: Record<string, string>;
   connections?: number;
   connectTimeoutMs?: number;
   maxResponseBytes?: number;
+  /** Most runtimes accepted in one node's list. */
+  maxRuntimes?: number;
+  /** Removes configured secrets from the node's own texts before they go anywhere. */
+  redactor?: Redactor;
 }
 
 export interface CallOptions {
+  /** The caller's cancellation. Abort with an AttemptAbort to say why pistom stopped the attempt. */
   signal?: AbortSignal;
+  /** Deadline for the whole exchange: connect, headers and every byte of the body. */
   timeoutMs: number;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+const ACCEPT_JSON = { accept: 'application/json' };
 
 /** `http://user:pass@host` in a node URL becomes Basic auth (undici connects to the origin only). */
 function credentialsHeader(url: URL): Record<string, string> {
@@ -31,19 +48,43 @@ function credentialsHeader(url: URL): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
 }
 
+/**
+ * Where the API lives. A URL with no path is a self-hosted node: Piston serves /api/v2 at its root.
+ * A URL with a path is the API's base as published (the public API: https://emkc.org/api/v2/piston,
+ * with /runtimes and /execute right below it) and is used as given.
+ */
+export function apiBasePath(url: URL): string {
+  const path = url.pathname.replace(/\/+$/, '');
+  return path === '' ? PISTON_API_PREFIX : path;
+}
+
+class AnswerTooLarge extends Error {
+  readonly code = 'ANSWER_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`answer over ${limit} bytes`);
+  }
+}
+
 export class PistonClient {
   readonly name: string;
+  /** The API's base URL, safe to show. */
+  readonly baseUrl: string;
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly maxResponseBytes: number;
+  private readonly maxRuntimes: number;
+  private readonly redactor: Redactor;
 
   constructor(options: PistonClientOptions) {
     const url = new URL(options.url);
     this.name = options.name;
-    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.basePath = apiBasePath(url);
+    this.baseUrl = displayUrl(`${url.origin}${this.basePath}`);
     this.headers = { ...credentialsHeader(url), ...options.headers };
     this.maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
+    this.maxRuntimes = options.maxRuntimes ?? 1000;
+    this.redactor = options.redactor ?? Redactor.none;
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? 64,
       connect: { timeout: options.connectTimeoutMs ?? 2000 },
@@ -53,65 +94,77 @@ export class PistonClient {
     });
   }
 
-  /** GET /: Piston answers `{"message": "Piston v3.1.1"}`. */
-  async version(options: CallOptions): Promise<string> {
-    const body = await this.call('GET', '/', undefined, options);
-    const message = (body as { message?: unknown } | null)?.message;
-    if (typeof message !== 'string') throw new NodeFaultError(`node ${this.name} does not answer like Piston on GET /`, this.name, 'garbage', true);
-    return message;
+  /** The full URL of an API path, safe to show. */
+  urlOf(path: '/runtimes' | '/execute'): string {
+    return `${this.baseUrl}${path}`;
   }
 
-  async runtimes(options: CallOptions): Promise<PistonRuntime[]> {
-    const body = await this.call('GET', '/api/v2/runtimes', undefined, options);
-    const parsed = PistonRuntimeList.safeParse(body);
-    if (!parsed.success) throw new NodeFaultError(`node ${this.name} answered a runtime list that is not Piston's`, this.name, 'garbage', true);
-    return parsed.data;
+  private context(path: '/runtimes' | '/execute'): ClassifyContext {
+    return { node: this.name, redact: (text) => this.redactor.redact(text), url: this.urlOf(path) };
   }
 
-  /** POST /api/v2/execute with a body already serialized (its size was checked by the caller). */
-  async execute(body: string | PistonExecuteRequest, options: CallOptions): Promise<PistonExecuteResponse> {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    const answer = await this.call('POST', '/api/v2/execute', text, options);
-    const parsed = PistonExecuteResponse.safeParse(answer);
-    if (!parsed.success) throw new NodeFaultError(`node ${this.name} answered an execute result that is not Piston's`, this.name, 'garbage', true);
-    const result = parsed.data;
-    if (result.run.status === 'XX' || result.compile?.status === 'XX') {
-      throw new NodeFaultError(`node ${this.name} had an internal sandbox error (XX)`, this.name, 'internal', true);
+  /** GET {base}/runtimes: the node's runtime list, or why there is none. Never throws. */
+  async runtimes(options: CallOptions): Promise<RuntimeListOutcome> {
+    const context = this.context('/runtimes');
+    const answer = await this.exchange('GET', '/runtimes', undefined, options);
+    if ('error' in answer) {
+      const outcome = classifyError(answer.error, answer.abortReason, context);
+      return { ok: false, fault: outcome.class === 'node_fault' ? outcome : cancelledListFault(this.name) };
     }
-    return result;
+    return classifyRuntimeListAnswer(answer.status, answer.text, context, { maxRuntimes: this.maxRuntimes });
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions): Promise<unknown> {
-    // undici's own timers bound the wait: headers (Piston answers only once the run is over) and
-    // then the gaps while the body streams. Cheaper than a timeout signal per request.
-    const signal = options.signal;
-    let response: Dispatcher.ResponseData;
+  /** POST {base}/execute with a body already serialized (its size was checked by the caller). Never throws. */
+  async execute(body: string, options: CallOptions): Promise<AttemptOutcome> {
+    const context = this.context('/execute');
+    const answer = await this.exchange('POST', '/execute', body, options);
+    if ('error' in answer) return classifyError(answer.error, answer.abortReason, context);
+    return classifyExecuteAnswer(answer.status, answer.text, context);
+  }
+
+  /** GET / of a self-hosted node: Piston answers `{"message": "Piston v3.1.1"}` (for `pistom check`). */
+  async version(options: CallOptions): Promise<{ ok: true; version: string } | { ok: false; problem: string }> {
+    const answer = await this.request('GET', '/', undefined, options);
+    if ('error' in answer) return { ok: false, problem: classifyError(answer.error, answer.abortReason, this.context('/runtimes')).message };
     try {
-      response = await this.pool.request({
+      const message = (JSON.parse(answer.text) as { message?: unknown }).message;
+      if (answer.status === 200 && typeof message === 'string') return { ok: true, version: this.redactor.redact(message).slice(0, 80) };
+    } catch {
+      // not JSON: reported below
+    }
+    return { ok: false, problem: `GET / answered HTTP ${answer.status} without Piston's {"message": "Piston vX.Y.Z"}` };
+  }
+
+  private exchange(method: 'GET' | 'POST', path: '/runtimes' | '/execute', body: string | undefined, options: CallOptions) {
+    return this.request(method, this.basePath + path, body, options);
+  }
+
+  /** One HTTP exchange within one deadline. Resolves with the answer or with what replaced it. */
+  private async request(method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions): Promise<{ status: number; text: string } | { error: unknown; abortReason: unknown }> {
+    const controller = new AbortController();
+    const caller = options.signal;
+    const onCallerAbort = () => controller.abort(caller!.reason ?? new AttemptAbort('cancelled', 'the call was cancelled'));
+    if (caller?.aborted) onCallerAbort();
+    else caller?.addEventListener('abort', onCallerAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new AttemptAbort('timeout', `no whole answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    try {
+      const response = await this.pool.request({
         method,
-        path: this.basePath + path,
-        headers: body === undefined ? { ...this.headers, accept: 'application/json' } : { ...this.headers, ...JSON_HEADERS },
+        path,
+        headers: body === undefined ? { ...this.headers, ...ACCEPT_JSON } : { ...this.headers, ...JSON_HEADERS },
         body,
-        signal,
+        signal: controller.signal,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });
+      const text = await this.readCapped(response.body);
+      return { status: response.statusCode, text };
     } catch (error) {
-      throw this.translate(error, options.signal);
+      return { error, abortReason: controller.signal.aborted ? controller.signal.reason : undefined };
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCallerAbort);
     }
-    let text: string;
-    try {
-      text = await this.readCapped(response.body);
-    } catch (error) {
-      throw this.translate(error, options.signal);
-    }
-    return this.interpret(response.statusCode, text);
-  }
-
-  private translate(error: unknown, caller: AbortSignal | undefined): Error {
-    if (error instanceof NodeFaultError) return error;
-    if (caller?.aborted) return new CancelledError();
-    return classifyTransportError(error, this.name);
   }
 
   private async readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {
@@ -121,33 +174,19 @@ export class PistonClient {
       size += (chunk as Buffer).length;
       if (size > this.maxResponseBytes) {
         body.destroy();
-        throw new NodeFaultError(`node ${this.name} answered more than ${this.maxResponseBytes} bytes`, this.name, 'too_large', true);
+        throw new AnswerTooLarge(this.maxResponseBytes);
       }
       chunks.push(chunk as Buffer);
     }
-    return Buffer.concat(chunks).toString('utf8');
-  }
-
-  private interpret(status: number, text: string): unknown {
-    let json: unknown;
-    try {
-      json = text.length > 0 ? JSON.parse(text) : undefined;
-    } catch {
-      if (status === 200) throw new NodeFaultError(`node ${this.name} answered invalid JSON`, this.name, 'garbage', true);
-    }
-    if (status === 200) {
-      if (json === undefined) throw new NodeFaultError(`node ${this.name} answered an empty body`, this.name, 'garbage', true);
-      return json;
-    }
-    if (status === 400) {
-      const message = (json as { message?: unknown } | undefined)?.message;
-      throw new PistonRequestError(typeof message === 'string' ? message : 'the node rejected the request', status, this.name);
-    }
-    throw new NodeFaultError(`node ${this.name} answered HTTP ${status}`, this.name, 'status', true, status);
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
   }
 
   async close(): Promise<void> {
     if (this.pool.closed || this.pool.destroyed) return;
     await this.pool.destroy();
   }
+}
+
+function cancelledListFault(node: string): NodeFault {
+  return { class: 'node_fault', reason: 'closed', sent: false, message: `the runtime list request to node ${node} was stopped` };
 }

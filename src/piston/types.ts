@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 
+/** Where a self-hosted Piston node serves its API (GET /api/v2/runtimes, POST /api/v2/execute). */
+export const PISTON_API_PREFIX = '/api/v2';
+
 export const FileEncoding = z.enum(['utf8', 'base64', 'hex']);
 
 export const PistonFile = z.object({
@@ -65,15 +68,30 @@ export const PistonExecuteResponse = z.object({
 });
 export type PistonExecuteResponse = z.infer<typeof PistonExecuteResponse>;
 
+/** Bounds on what a node may describe (Piston's own names are short; a hostile node's need not be). */
+const NAME_MAX = 64;
+const ALIASES_MAX = 32;
+
 export const PistonRuntime = z.object({
-  language: z.string(),
-  version: z.string(),
-  aliases: z.array(z.string()),
-  runtime: z.string().optional(),
+  language: z.string().min(1).max(NAME_MAX),
+  version: z.string().min(1).max(NAME_MAX),
+  aliases: z.array(z.string().max(NAME_MAX)).max(ALIASES_MAX),
+  runtime: z.string().max(NAME_MAX).optional(),
 });
 export type PistonRuntime = z.infer<typeof PistonRuntime>;
 
 export const PistonRuntimeList = z.array(PistonRuntime);
+
+/** Why `value` is not a runtime list pistom accepts (undefined when it is one). */
+export function runtimeListProblem(value: unknown, maxRuntimes: number): string | undefined {
+  if (!Array.isArray(value)) return 'not an array';
+  // Checked before the entries are parsed, so that a huge list costs nothing more.
+  if (value.length > maxRuntimes) return `${value.length} runtimes, more than the ${maxRuntimes} allowed (catalog.max_runtimes)`;
+  const parsed = PistonRuntimeList.safeParse(value);
+  if (parsed.success) return undefined;
+  const issue = parsed.error.issues[0]!;
+  return `${issue.path.join('.') || 'entry'}: ${issue.message}`;
+}
 
 /** Piston's own defaults for the caps a node enforces (PISTON_RUN_TIMEOUT etc.). */
 export const PISTON_DEFAULT_CAPS = {

@@ -30,8 +30,10 @@ function checkFileName(name: string, index: number): void {
   if (name.includes('\\')) throw new InvalidRequestError(`${where} must use "/" as the folder separator, not "\\"`, 'invalid_file_name');
   if (name.startsWith('/')) throw new InvalidRequestError(`${where} "${name}" is absolute; file names must be relative to the job folder, e.g. "main.py" or "src/util.py"`, 'invalid_file_name');
   const normalized = posix.normalize(name);
-  if (normalized === '..' || normalized.startsWith('../') || name.split('/').includes('..')) {
-    throw new InvalidRequestError(`${where} "${name}" climbs out of the job folder with ".."; use a path inside it, e.g. "src/util.py"`, 'invalid_file_name');
+  // Piston refuses (HTTP 500) any name whose path relative to the job folder starts with "..",
+  // which covers "..x" and "..." as well as "../x"; a ".." segment anywhere is refused too.
+  if (normalized.startsWith('..') || name.split('/').includes('..')) {
+    throw new InvalidRequestError(`${where} "${name}" starts with ".." or climbs out of the job folder; Piston refuses such names. Use a path inside the folder that does not start with "..", e.g. "src/util.py"`, 'invalid_file_name');
   }
   if (normalized === '.' || name.endsWith('/')) throw new InvalidRequestError(`${where} "${name}" names a folder, not a file`, 'invalid_file_name');
 }

@@ -175,7 +175,8 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
 
     it('shows the cluster status with node, breaker and queue', async () => {
       const result = await mcp.call('cluster_status', {});
-      expect(result.structuredContent!.nodes[0]).toMatchObject({ name: 'sim-a', healthy: true, breaker: 'closed' });
+      expect(result.structuredContent!.nodes[0]).toMatchObject({ name: 'sim-a', breaker: 'closed', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/v2$/) });
+      expect(['unknown', 'healthy']).toContain(result.structuredContent!.nodes[0].health);
       expect(result.structuredContent!.queue).toHaveProperty('waiting');
       expect(JSON.stringify(result)).not.toContain('node-secret-123');
     });

@@ -64,7 +64,7 @@ describe('pistom check', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('config ok (1 node)');
     expect(run.stdout).toMatch(/NODE\s+URL\s+STATUS\s+VERSION\s+RUNTIMES\s+LATENCY\s+DETAIL/);
-    expect(run.stdout).toMatch(new RegExp(`${sim.url}\\s+ok\\s+Piston v3\\.1\\.1\\s+4\\s+[\\d.]+ ms\\s+c, c\\+\\+, javascript, python`));
+    expect(run.stdout).toMatch(new RegExp(`${sim.url}/api/v2\\s+ok\\s+Piston v3\\.1\\.1\\s+4\\s+[\\d.]+ ms\\s+c, c\\+\\+, javascript, python`));
     expect(run.stdout).toContain('all nodes ok');
   });
 
@@ -92,10 +92,11 @@ describe('pistom check', () => {
     expect(run.code).toBe(1);
     const rows = Object.fromEntries(run.stdout.split('\n').map((line) => [line.split(/\s+/)[0], line]));
     expect(rows.good).toMatch(/\sok\s+Piston v3\.1\.1/);
-    expect(rows.down).toMatch(/FAIL.*GET \/: cannot connect to node down \(ECONNREFUSED\)/);
-    expect(rows.nginx).toMatch(/FAIL.*Welcome to nginx.*not "Piston vX\.Y\.Z"/);
-    expect(rows.html).toMatch(/FAIL.*GET \/: node html answered invalid JSON/);
-    expect(rows.missing).toMatch(/FAIL.*GET \/: node missing answered HTTP 404/);
+    // Each failure names the full URL pistom requested.
+    expect(rows.down).toMatch(new RegExp(`FAIL.*GET ${unreachable}/api/v2/runtimes: cannot connect to node down \\(ECONNREFUSED\\)`));
+    expect(rows.nginx).toMatch(/FAIL.*GET http:\S+\/api\/v2\/runtimes: node nginx answered http:\S+ with JSON that is not a Piston runtime list \(not an array\)/);
+    expect(rows.html).toMatch(/FAIL.*GET http:\S+\/api\/v2\/runtimes: node html answered its runtime list with invalid JSON/);
+    expect(rows.missing).toMatch(/FAIL.*node missing answered HTTP 404 for http:\S+\/api\/v2\/runtimes: that URL is not a Piston API/);
     expect(run.stdout).toContain('4 node(s) failed');
     expect(run.stdout + run.stderr).not.toContain(SECRET);
     expect(run.stdout).not.toContain('admin');
@@ -112,7 +113,7 @@ describe('pistom check', () => {
       ['html', false],
       ['missing', false],
     ]);
-    expect(report.nodes[0]).toMatchObject({ url: sim.url, version: 'Piston v3.1.1', runtimes: 4, languages: ['c', 'c++', 'javascript', 'python'], error: null });
+    expect(report.nodes[0]).toMatchObject({ url: `${sim.url}/api/v2`, version: 'Piston v3.1.1', runtimes: 4, languages: ['c', 'c++', 'javascript', 'python'], error: null });
     expect(report.nodes[0]!.latency_ms).toEqual(expect.any(Number));
     expect(report.nodes[1]).toMatchObject({ version: null, runtimes: null, latency_ms: null, error: expect.stringContaining('ECONNREFUSED') });
     expect(json.stdout + json.stderr).not.toContain(SECRET);
@@ -123,7 +124,7 @@ describe('pistom check', () => {
     sim.setFault({ kind: 'garbage', paths: 'runtimes' });
     const run = await check(['--backend', sim.url]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/FAIL.*GET \/api\/v2\/runtimes: /);
+    expect(run.stdout).toMatch(/FAIL.*GET http:\S+\/api\/v2\/runtimes: node \S+ answered its runtime list with invalid JSON/);
   });
 
   it('exits 2 on a wrong config and names every wrong field with its path', async () => {

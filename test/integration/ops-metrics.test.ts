@@ -110,7 +110,8 @@ describe('metrics and logs', () => {
     expect(faults).toBeGreaterThan(0);
 
     m = await scrape(child.url, AUTH);
-    expect(m.value('pistom_retries_total', { node: b.name, reason: 'status' })).toBe(faults);
+    expect(m.value('pistom_retries_total', { node: b.name, reason: 'overloaded' })).toBe(faults);
+    expect(m.value('pistom_attempts_total', { node: b.name, outcome: 'node_fault', reason: 'overloaded' })).toBe(faults);
     expect(m.value('pistom_attempt_duration_seconds_count', { node: b.name, outcome: 'node_fault' })).toBe(faults);
     expect(retried.filter((r) => r.structuredContent!.attempts === 2)).toHaveLength(faults);
     expect(m.value('pistom_breaker_transitions_total', { node: b.name, state: 'open' })).toBe(1);

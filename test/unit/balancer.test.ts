@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { LeastLoaded, pickNode, RoundRobin, Weighted } from '../../src/cluster/balancer.js';
-import type { ClusterNode } from '../../src/cluster/node.js';
+import type { BalancedHost } from '../../src/cluster/host.js';
 
-function fake(name: string, options: { weight?: number; tier?: number; score?: number; saturated?: boolean } = {}): ClusterNode {
-  return { name, config: { weight: options.weight ?? 1, tier: options.tier ?? 0 }, saturated: options.saturated ?? false, loadScore: () => options.score ?? 1 } as unknown as ClusterNode;
+function fake(name: string, options: { weight?: number; tier?: number; score?: number; saturated?: boolean } = {}): BalancedHost {
+  return { name, weight: options.weight ?? 1, tier: options.tier ?? 0, saturated: options.saturated ?? false, loadScore: () => options.score ?? 1 };
 }
 
 describe('balancer', () => {

@@ -90,10 +90,12 @@ describe('metrics', () => {
 
     expect(await values(metrics, 'pistom_in_flight_calls')).toEqual([{ labels: {}, value: 0 }]);
     expect(await values(metrics, 'pistom_queued_calls')).toEqual([{ labels: {}, value: 0 }]);
+    // no health check has run: not known to be healthy yet
     expect(await values(metrics, 'pistom_node_healthy')).toEqual([
-      { labels: { node: '127.0.0.1:1' }, value: 1 },
-      { labels: { node: 'named' }, value: 1 },
+      { labels: { node: '127.0.0.1:1' }, value: 0 },
+      { labels: { node: 'named' }, value: 0 },
     ]);
+    expect((await values(metrics, 'pistom_node_ejected')).filter((v) => v.value === 1)).toEqual([]);
     const breaker = await values(metrics, 'pistom_node_breaker_state');
     expect(breaker.filter((v) => v.value === 1).map((v) => v.labels)).toEqual([
       { node: '127.0.0.1:1', state: 'closed' },

@@ -1,11 +1,11 @@
-// Transport faults need real sockets: nock cannot emulate a hang, a refused port or a reset.
+// Transport faults need real sockets: nock cannot emulate a hang, a refused port, a reset or a trickle.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PistonClient } from '../../src/piston/client.js';
-import { CancelledError, NodeFaultError } from '../../src/piston/errors.js';
+import { AttemptAbort } from '../../src/piston/outcome.js';
 
-const BODY = { language: 'python', version: '3.11.2', files: [{ content: 'print(1)' }] };
+const BODY = JSON.stringify({ language: 'python', version: '3.11.2', files: [{ content: 'print(1)' }] });
 
 describe('PistonClient against real sockets on loopback', () => {
   const open: Array<{ close(): unknown }> = [];
@@ -33,16 +33,28 @@ describe('PistonClient against real sockets on loopback', () => {
 
   it('times out a node that accepts and never answers, as a fault after send', async () => {
     const url = await server(() => undefined);
-    const error = await client(url).execute(BODY, { timeoutMs: 200 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NodeFaultError);
-    expect(error).toMatchObject({ reason: 'timeout', sent: true });
+    expect(await client(url).execute(BODY, { timeoutMs: 200 })).toMatchObject({ class: 'node_fault', reason: 'timeout', sent: true });
+  });
+
+  it('bounds the whole answer: a node that trickles its body a byte at a time still times out', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    open.push({ close: () => timers.forEach(clearInterval) });
+    const url = await server((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n');
+        timers.push(setInterval(() => socket.write('{'), 20));
+      });
+    });
+    const started = performance.now();
+    expect(await client(url).execute(BODY, { timeoutMs: 300 })).toMatchObject({ class: 'node_fault', reason: 'timeout', sent: true });
+    // generous bound: the deadline is 300 ms, a per-gap timeout would never have fired at all
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('reports a refused connection as a fault before send', async () => {
     const url = await server(() => undefined);
     await open.pop()!.close(); // the port is now closed
-    const error = await client(url).execute(BODY, { timeoutMs: 1000 }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ reason: 'connect', sent: false });
+    expect(await client(url).execute(BODY, { timeoutMs: 1000 })).toMatchObject({ class: 'node_fault', reason: 'connect', sent: false });
   });
 
   it('reports a connection reset in the middle of the answer as a fault after send', async () => {
@@ -52,16 +64,17 @@ describe('PistonClient against real sockets on loopback', () => {
         setTimeout(() => socket.destroy(), 20);
       });
     });
-    const error = await client(url).execute(BODY, { timeoutMs: 1000 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NodeFaultError);
-    expect(error).toMatchObject({ reason: 'reset', sent: true });
+    expect(await client(url).execute(BODY, { timeoutMs: 1000 })).toMatchObject({ class: 'node_fault', reason: 'reset', sent: true });
   });
 
-  it('reports the caller aborting as a cancellation, not a fault', async () => {
+  it('reports the caller aborting as a cancellation, and pistom moving the call off a silent node as unresponsive', async () => {
     const url = await server(() => undefined);
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await client(url).execute(BODY, { timeoutMs: 5000, signal: controller.signal }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CancelledError);
+    const c = client(url);
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(), 50);
+    expect(await c.execute(BODY, { timeoutMs: 5000, signal: cancel.signal })).toMatchObject({ class: 'cancelled' });
+    const moved = new AbortController();
+    setTimeout(() => moved.abort(new AttemptAbort('unresponsive', 'probe failed')), 50);
+    expect(await c.execute(BODY, { timeoutMs: 5000, signal: moved.signal })).toMatchObject({ class: 'node_fault', reason: 'unresponsive', sent: true });
   });
 });

@@ -16,13 +16,14 @@ function rejects(input: Record<string, unknown>): string {
 }
 
 describe('request checks before anything is sent', () => {
-  it.each(['/etc/passwd', '../evil.py', 'a/../../b.py', 'pkg/../../x'])('rejects the file name %s', (name) => {
+  // Piston answers 500 to any name whose relative path starts with "..": "..x" and "..." included.
+  it.each(['/etc/passwd', '../evil.py', 'a/../../b.py', 'pkg/../../x', '..x', '...', '..\u2215x', './..x', '..'])('rejects the file name %s', (name) => {
     expect(rejects({ files: [{ name: 'main.py', content: '' }, { name, content: 'x' }] })).toMatch(/files\[1\]\.name/);
   });
 
-  it('accepts sub-folders and unnamed files', () => {
-    const prepared = prepareRequest(ExecuteInputSchema.parse({ language: 'py', files: [{ name: 'main.py', content: 'x' }, { name: 'pkg/mod.py', content: '' }, { content: 'y' }] }));
-    expect(prepared.base.files).toHaveLength(3);
+  it('accepts sub-folders, unnamed files, and dots that do not start the path', () => {
+    const prepared = prepareRequest(ExecuteInputSchema.parse({ language: 'py', files: [{ name: 'main.py', content: 'x' }, { name: 'pkg/mod.py', content: '' }, { content: 'y' }, { name: 'a/..b', content: '' }, { name: '.env', content: '' }] }));
+    expect(prepared.base.files).toHaveLength(5);
   });
 
   it('wants code or files but not both, and one utf8 file', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RetryBudget } from '../../src/cluster/retry-budget.js';
+import { RetryBudget } from '../../src/router/retry-budget.js';
 
 describe('RetryBudget', () => {
   it('allows retries up to a share of recent calls plus a floor, then refuses', () => {

@@ -1,3 +1,4 @@
+import { errorCode as wireErrorCode } from '../../piston/outcome.js';
 import type { Outcome, OutcomeClass } from '../outcome.js';
 
 /** Why a request was aborted: the bench's own per-request timeout, or the end of the run. */
@@ -18,14 +19,9 @@ export function classifyThrown(error: unknown, signal: AbortSignal, peerIsNode: 
   return { class: failedClass, code, message: errorMessage(error) };
 }
 
+/** The error's code (along its cause chain), or its name. */
 export function errorCode(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code.length > 0) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return error instanceof Error ? error.name : 'ERROR';
+  return wireErrorCode(error) || (error instanceof Error ? error.name : 'ERROR');
 }
 
 export function errorMessage(error: unknown): string {

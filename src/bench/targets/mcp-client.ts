@@ -114,7 +114,7 @@ function classifyMcpThrown(error: unknown, signal: AbortSignal): Outcome {
   }
   const status = (error as { code?: unknown }).code;
   if (typeof status === 'number' && status >= 400 && status < 600) {
-    return { class: classifyHttpStatus(status, false), code: `HTTP ${status}`, message: errorMessage(error) };
+    return { class: classifyHttpStatus(status), code: `HTTP ${status}`, message: errorMessage(error) };
   }
   return classifyThrown(error, signal, false);
 }

@@ -1,7 +1,9 @@
 /** Piston nodes addressed directly over pooled undici HTTP; requests go round-robin across nodes. */
 import { Pool } from 'undici';
-import { PistonExecuteResponse, PistonRuntimeList } from '../../piston/types.js';
-import { classifyHttpStatus, classifyPistonResult, type Outcome } from '../outcome.js';
+import { apiBasePath } from '../../piston/client.js';
+import { classifyExecuteAnswer } from '../../piston/outcome.js';
+import { PistonRuntimeList } from '../../piston/types.js';
+import { outcomeOfAttempt, type Outcome } from '../outcome.js';
 import { displayUrl } from '../redact.js';
 import { classifyThrown } from './errors.js';
 import type { BenchRequest, RuntimeInfo, Target, TargetContext } from './target.js';
@@ -12,6 +14,8 @@ const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 interface PistonNode {
   name: string;
   basePath: string;
+  /** The execute URL without credentials, for messages. */
+  executeUrl: string;
   pool: Pool;
 }
 
@@ -30,23 +34,24 @@ export function createPistonTarget(urls: string[], context: TargetContext): Targ
       headersTimeout: context.timeoutMs + 1000,
       bodyTimeout: context.timeoutMs + 1000,
     });
-    return { name: displayUrl(text), basePath: url.pathname.replace(/\/+$/, ''), pool };
+    const basePath = apiBasePath(url);
+    return { name: displayUrl(text), basePath, executeUrl: displayUrl(`${url.origin}${basePath}/execute`), pool };
   });
   let next = 0;
 
   async function fetchRuntimes(node: PistonNode, signal: AbortSignal): Promise<RuntimeInfo[]> {
     const response = await node.pool.request({
       method: 'GET',
-      path: `${node.basePath}/api/v2/runtimes`,
+      path: `${node.basePath}/runtimes`,
       headers: context.headers,
       signal,
     });
     const text = await readCapped(response.body);
     if (response.statusCode !== 200) {
-      throw new Error(`${node.name}: GET /api/v2/runtimes answered HTTP ${response.statusCode}`);
+      throw new Error(`${node.name}: GET ${node.basePath}/runtimes answered HTTP ${response.statusCode}`);
     }
     const parsed = PistonRuntimeList.safeParse(safeJson(text));
-    if (!parsed.success) throw new Error(`${node.name}: GET /api/v2/runtimes returned no runtime list`);
+    if (!parsed.success) throw new Error(`${node.name}: GET ${node.basePath}/runtimes returned no runtime list`);
     return parsed.data.map(({ language, version, aliases }) => ({ language, version, aliases }));
   }
 
@@ -55,22 +60,13 @@ export function createPistonTarget(urls: string[], context: TargetContext): Targ
     try {
       const response = await node.pool.request({
         method: 'POST',
-        path: `${node.basePath}/api/v2/execute`,
+        path: `${node.basePath}/execute`,
         headers,
         body,
         signal,
       });
       const text = await readCapped(response.body);
-      if (response.statusCode !== 200) {
-        return {
-          class: classifyHttpStatus(response.statusCode, true),
-          code: `HTTP ${response.statusCode}`,
-          message: pistonMessage(text),
-        };
-      }
-      const parsed = PistonExecuteResponse.safeParse(safeJson(text));
-      if (!parsed.success) return { class: 'node_fault', code: 'MALFORMED', message: 'not a Piston execute result' };
-      return classifyPistonResult(parsed.data);
+      return outcomeOfAttempt(classifyExecuteAnswer(response.statusCode, text, { node: node.name, url: node.executeUrl, redact: (t) => t }));
     } catch (error) {
       return classifyThrown(error, signal, true);
     }
@@ -118,10 +114,4 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function pistonMessage(text: string): string | undefined {
-  const parsed = safeJson(text) as { message?: unknown } | undefined;
-  if (parsed && typeof parsed.message === 'string') return parsed.message.slice(0, 200);
-  return text.length > 0 ? text.slice(0, 200) : undefined;
 }
