@@ -140,10 +140,13 @@ export async function runSimCli(argv: string[]): Promise<void> {
     process.stdout.write(SIM_USAGE);
     return;
   }
+  // listen for the stop signal before saying we are up: a supervisor may signal the moment it reads that line
+  const stopSignal = onceStopSignal();
   let nodes: SimNode[];
   try {
     nodes = await startSimCluster(args.count, args.options);
   } catch (error) {
+    stopSignal.cancel();
     console.error(`pistom sim: cannot start: ${(error as Error).message}`);
     process.exitCode = 1;
     return;
@@ -156,15 +159,25 @@ export async function runSimCli(argv: string[]): Promise<void> {
       process.stdout.write(`${node.name} listening on ${node.url}${api} (admin: ${node.url}/__sim/stats)\n`);
     }
   }
-  await new Promise<void>((resolve) => {
+  await stopSignal.received;
+  await Promise.all(nodes.map((node) => node.close()));
+  process.exitCode = 0;
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one gets the default action (exit at once). */
+function onceStopSignal(): { received: Promise<void>; cancel(): void } {
+  let cancel = (): void => undefined;
+  const received = new Promise<void>((resolve) => {
     const stop = (): void => {
+      cancel();
+      resolve();
+    };
+    cancel = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await Promise.all(nodes.map((node) => node.close()));
-  process.exitCode = 0;
+  return { received, cancel };
 }

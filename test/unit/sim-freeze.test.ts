@@ -126,7 +126,7 @@ describe('a frozen `pistom sim` process (SIGSTOP)', () => {
     expect(proc.urls).toHaveLength(2);
     await proc.freeze();
     await proc.close();
-    expect(proc.process.exitCode).toBe(0);
+    expect({ code: proc.process.exitCode, signal: proc.process.signalCode }).toEqual({ code: 0, signal: null });
     expect(() => process.kill(proc!.pid, 0)).toThrow(/ESRCH/);
     await proc.close(); // idempotent
   });
