@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PistonRuntimeList, type PistonRuntime } from '../piston/types.js';
-import { startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
+import { DEFAULT_MEMORY_FLOOR_BYTES, startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
+import { normalizeBasePath } from './routes.js';
 
 const CAP_NAMES = ['run_timeout', 'compile_timeout', 'run_cpu_time', 'compile_cpu_time', 'run_memory_limit', 'compile_memory_limit', 'output_max_size'] as const;
 
@@ -22,7 +23,11 @@ Options:
   --time-scale X       multiplies modeled run times; 0 = answer at once (default 1)
   --cap NAME=VALUE     a node cap, repeatable; NAME is one of:
                        ${CAP_NAMES.join(', ')}
-  --json               print one JSON line {"nodes":[{"name","url"}]} once listening
+  --memory-floor BYTES memory limits whose cgroup value is below this are answered
+                       with status XX, like a real kernel; 0 = off (default ${DEFAULT_MEMORY_FLOOR_BYTES})
+  --base-path PATH     serve PATH/runtimes and PATH/execute only, like the public API
+                       (e.g. /api/v2/piston); default: / and /api/v2/... like a self-hosted node
+  --json               print one JSON line {"nodes":[{"name","url","apiUrl"}]} once listening
   --help               show this help
 `;
 
@@ -73,6 +78,8 @@ export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; co
         latency: { type: 'string' },
         'time-scale': { type: 'string' },
         cap: { type: 'string', multiple: true },
+        'memory-floor': { type: 'string' },
+        'base-path': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -96,6 +103,15 @@ export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; co
   if (v.slots !== undefined) options.slots = count('slots', v.slots, 1, true);
   if (v.latency !== undefined) options.latencyMs = count('latency', v.latency, 0, false);
   if (v['time-scale'] !== undefined) options.timeScale = count('time-scale', v['time-scale'], 0, false);
+  if (v['memory-floor'] !== undefined) options.memoryFloorBytes = count('memory-floor', v['memory-floor'], 0, true);
+  if (v['base-path'] !== undefined) {
+    try {
+      normalizeBasePath(v['base-path']);
+    } catch (error) {
+      throw new SimUsageError(`--base-path: ${(error as Error).message}`);
+    }
+    options.basePath = v['base-path'];
+  }
   if (v.cap !== undefined) {
     const caps: NonNullable<SimNodeOptions['caps']> = {};
     for (const item of v.cap) {
@@ -124,28 +140,44 @@ export async function runSimCli(argv: string[]): Promise<void> {
     process.stdout.write(SIM_USAGE);
     return;
   }
+  // listen for the stop signal before saying we are up: a supervisor may signal the moment it reads that line
+  const stopSignal = onceStopSignal();
   let nodes: SimNode[];
   try {
     nodes = await startSimCluster(args.count, args.options);
   } catch (error) {
+    stopSignal.cancel();
     console.error(`pistom sim: cannot start: ${(error as Error).message}`);
     process.exitCode = 1;
     return;
   }
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ nodes: nodes.map((n) => ({ name: n.name, url: n.url })) })}\n`);
+    process.stdout.write(`${JSON.stringify({ nodes: nodes.map((n) => ({ name: n.name, url: n.url, apiUrl: n.apiUrl })) })}\n`);
   } else {
-    for (const node of nodes) process.stdout.write(`${node.name} listening on ${node.url} (admin: ${node.url}/__sim/stats)\n`);
+    for (const node of nodes) {
+      const api = node.apiUrl === node.url ? '' : `, API at ${node.apiUrl}`;
+      process.stdout.write(`${node.name} listening on ${node.url}${api} (admin: ${node.url}/__sim/stats)\n`);
+    }
   }
-  await new Promise<void>((resolve) => {
+  await stopSignal.received;
+  await Promise.all(nodes.map((node) => node.close()));
+  process.exitCode = 0;
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one gets the default action (exit at once). */
+function onceStopSignal(): { received: Promise<void>; cancel(): void } {
+  let cancel = (): void => undefined;
+  const received = new Promise<void>((resolve) => {
     const stop = (): void => {
+      cancel();
+      resolve();
+    };
+    cancel = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await Promise.all(nodes.map((node) => node.close()));
-  process.exitCode = 0;
+  return { received, cancel };
 }

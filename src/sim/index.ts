@@ -5,6 +5,8 @@
  */
 import { PISTON_DEFAULT_CAPS, type PistonRuntime } from '../piston/types.js';
 import type { SimFault } from './faults.js';
+import { DEFAULT_MEMORY_FLOOR_BYTES } from './model/sandbox-memory.js';
+import { normalizeBasePath } from './routes.js';
 import { SimServer, type SimStats } from './server.js';
 import type { SimCaps } from './validate.js';
 
@@ -12,6 +14,7 @@ export type { SimFault } from './faults.js';
 export type { SimStats } from './server.js';
 export { DEFAULT_RUNTIMES } from './runtimes.js';
 export { ALL_RUNTIMES } from './catalog.js';
+export { DEFAULT_MEMORY_FLOOR_BYTES } from './model/sandbox-memory.js';
 
 export interface SimNodeOptions {
   /** default '127.0.0.1' */
@@ -31,12 +34,28 @@ export interface SimNodeOptions {
   timeScale?: number;
   /** expose /__sim/*, default true */
   admin?: boolean;
+  /**
+   * The kernel's cgroup floor: a run or compile memory limit whose cgroup value (floor(limit / 1000)
+   * KiB) is below this many bytes is answered with status XX, as isolate fails to set it.
+   * Default 8192 (observed: 3000 and 4096 bytes gave XX, 8192 did not); 0 turns it off.
+   */
+  memoryFloorBytes?: number;
+  /**
+   * Serve the API the way the public Piston API does: `{basePath}/runtimes` and `{basePath}/execute`
+   * (e.g. '/api/v2/piston'), everything else 404. Default: Piston's own `/` and `/api/v2/...`.
+   */
+  basePath?: string;
 }
 
 export interface SimNode {
   readonly name: string;
+  /** Where it listens, `http://host:port`; the admin API is at `${url}/__sim/`. */
   readonly url: string;
+  /** The URL to configure a router with: `url`, plus the base path if one is set. */
+  readonly apiUrl: string;
   readonly port: number;
+  /** Whether freeze() is in effect. */
+  readonly frozen: boolean;
   stats(): SimStats;
   setLatency(ms: number): void;
   setFault(fault: SimFault | null): void;
@@ -47,6 +66,13 @@ export interface SimNode {
   start(): Promise<void>;
   /** Release everything (timers, sockets); idempotent. */
   close(): Promise<void>;
+  /**
+   * Like SIGSTOP: connections are still accepted (as the kernel's listen backlog does), but nothing
+   * is answered, not even GET /, the admin API or jobs already running, until thaw().
+   */
+  freeze(): void;
+  /** Like SIGCONT: everything that arrived or finished while frozen is answered, in order. */
+  thaw(): void;
 }
 
 const CAP_NAMES = ['run_timeout', 'compile_timeout', 'run_cpu_time', 'compile_cpu_time', 'run_memory_limit', 'compile_memory_limit', 'output_max_size'] as const;
@@ -59,6 +85,8 @@ function checkOptions(opts: SimNodeOptions): void {
   if (opts.slots !== undefined && !(Number.isInteger(opts.slots) && opts.slots >= 1)) throw new RangeError(`slots must be a positive integer, got ${opts.slots}`);
   nonNegative('latencyMs', opts.latencyMs);
   nonNegative('timeScale', opts.timeScale);
+  nonNegative('memoryFloorBytes', opts.memoryFloorBytes);
+  if (opts.basePath !== undefined) normalizeBasePath(opts.basePath);
   for (const [name, value] of Object.entries(opts.caps ?? {})) {
     if (!(CAP_NAMES as readonly string[]).includes(name)) throw new RangeError(`unknown cap ${name}; known caps: ${CAP_NAMES.join(', ')}`);
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`cap ${name} must be a number, got ${String(value)}`);
@@ -87,6 +115,8 @@ export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> 
     latencyMs: opts.latencyMs ?? 0,
     timeScale: opts.timeScale ?? 1,
     admin: opts.admin ?? true,
+    memoryFloorBytes: opts.memoryFloorBytes ?? DEFAULT_MEMORY_FLOOR_BYTES,
+    basePath: opts.basePath,
   });
   await server.start();
   const name = opts.name ?? `sim-${server.listeningPort}`;
@@ -96,8 +126,14 @@ export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> 
     get url() {
       return server.url;
     },
+    get apiUrl() {
+      return server.apiUrl;
+    },
     get port() {
       return server.listeningPort;
+    },
+    get frozen() {
+      return server.frozen;
     },
     stats: () => server.stats(),
     setLatency: (ms) => server.setLatency(ms),
@@ -106,6 +142,8 @@ export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> 
     stop: () => server.stop(),
     start: () => server.start(),
     close: () => server.close(),
+    freeze: () => server.freeze(),
+    thaw: () => server.thaw(),
   };
 }
 

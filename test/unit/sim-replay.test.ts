@@ -16,6 +16,14 @@ interface RecordedCase {
 const recording = JSON.parse(readFileSync(new URL('../fixtures/recordings-v3.1.1.json', import.meta.url), 'utf8')) as { cases: RecordedCase[] };
 const STAGE_KEYS = ['code', 'cpu_time', 'memory', 'message', 'output', 'signal', 'status', 'stderr', 'stdout', 'wall_time'];
 
+/**
+ * isolate's sandbox number (the `box-765` in a cgroup path of an XX message) is a counter on a
+ * real node: it differs from job to job, so it is compared as `box-N`.
+ */
+function normalizeBox<T>(value: T): T {
+  return (typeof value === 'string' ? value.replace(/\/isolate\/box-\d+\//g, '/isolate/box-N/') : value) as T;
+}
+
 function bodyOf(c: RecordedCase): string | undefined {
   const body = c.request.body;
   if (body === null || body === undefined) return undefined;
@@ -36,8 +44,8 @@ describe('replay of the Piston v3.1.1 recordings', () => {
     await sim.close();
   });
 
-  it('has all 50 recorded cases', () => {
-    expect(recording.cases).toHaveLength(50);
+  it('has all 53 recorded cases', () => {
+    expect(recording.cases).toHaveLength(53);
   });
 
   for (const c of recording.cases) {
@@ -87,12 +95,8 @@ describe('replay of the Piston v3.1.1 recordings', () => {
       const want = c.response.body as Record<string, Record<string, unknown>>;
       for (const stage of ['run', 'compile'] as const) {
         if (!want[stage]) continue;
-        expect({ case: c.name, stdout: got[stage]!.stdout, stderr: got[stage]!.stderr, message: got[stage]!.message }).toEqual({
-          case: c.name,
-          stdout: want[stage]!.stdout,
-          stderr: want[stage]!.stderr,
-          message: want[stage]!.message,
-        });
+        const fields = (s: Record<string, unknown>) => ({ case: c.name, stdout: normalizeBox(s.stdout), stderr: normalizeBox(s.stderr), output: normalizeBox(s.output), message: normalizeBox(s.message) });
+        expect(fields(got[stage]!)).toEqual(fields(want[stage]!));
       }
     }
   });

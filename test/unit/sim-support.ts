@@ -1,4 +1,5 @@
 /** Shared helpers for the simulated node's tests. */
+import { Socket } from 'node:net';
 import { request } from 'undici';
 
 export interface ExecuteAnswer {
@@ -29,4 +30,41 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<v
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+export interface RawConnection {
+  socket: Socket;
+  /** Everything received so far. */
+  received(): string;
+  /** Whether the server closed or reset the connection. */
+  ended(): boolean;
+  close(): void;
+}
+
+/** A TCP connection to a node that records what it sends: for nodes that may never answer. Resolves once connected. */
+export async function connectRaw(port: number, host = '127.0.0.1'): Promise<RawConnection> {
+  const socket = new Socket();
+  let data = '';
+  let ended = false;
+  socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+  socket.on('close', () => (ended = true));
+  socket.on('error', () => (ended = true));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return { socket, received: () => data, ended: () => ended, close: () => socket.destroy() };
+}
+
+/** Resolves true if `check` holds within `ms`, false if not: for asserting that something does not happen. */
+export async function within(ms: number, check: () => boolean): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return check();
 }

@@ -12,12 +12,21 @@ import { Interpreter, ThrowSignal } from './interp.js';
 import { jsGlobals, jsLanguage, nodeUncaught, runJs } from './js.js';
 import { Exit, NeverEnds, OutputKill, SignalDeath, SimProcess, TimeLimit, type ProcessProfile } from './process.js';
 import { pythonGlobals, pythonLanguage, pythonTraceback } from './python.js';
+import { boxId, cgroupLimitBytes, cgroupRefusal, startupKill } from './sandbox-memory.js';
 import type { Scope } from './values.js';
 
 export interface ProgramContext {
   job: ExecuteJob;
   proc: SimProcess;
   globals: Scope;
+}
+
+/** What the node's configuration adds to the model: Piston's output cap and the kernel's cgroup floor. */
+export interface NodeModel {
+  /** PISTON_OUTPUT_MAX_SIZE */
+  outputMax: number;
+  /** cgroup memory limits below this many bytes are refused (status XX); see sandbox-memory.ts */
+  memoryFloorBytes: number;
 }
 
 export interface ModelOutcome {
@@ -80,7 +89,8 @@ function scaled([cpu, wall, memory]: [number, number, number], j: number): [numb
   return [Math.round(cpu * f), Math.round(wall * f), Math.round((memory * f) / 4000) * 4000];
 }
 
-export function simulate(job: ExecuteJob, outputMax: number): ModelOutcome {
+export function simulate(job: ExecuteJob, node: NodeModel): ModelOutcome {
+  const { outputMax } = node;
   const j = jitterOf(job.main.content);
   const costs = costsOf(job);
   const compiled = isCompiled(job);
@@ -89,10 +99,12 @@ export function simulate(job: ExecuteJob, outputMax: number): ModelOutcome {
     const [cpuMs, wallMs, memoryBytes] = scaled(costs[stage], j);
     return { bufferedStdout, cpuMs, wallMs, memoryBytes, runScript: `/piston/packages/${pkg}/${job.runtime.version}/${stage}`, runLine: costs.runLine, runCommand: costs.runCommand };
   };
+  const memoryLimitOf = (stage: 'run' | 'compile'): number => (stage === 'run' ? job.limits.run_memory_limit : job.limits.compile_memory_limit);
   const limitsFor = (stage: 'run' | 'compile') => ({
     wallMs: stage === 'run' ? job.limits.run_timeout : job.limits.compile_timeout,
     cpuMs: stage === 'run' ? job.limits.run_cpu_time : job.limits.compile_cpu_time,
-    memoryBytes: stage === 'run' ? job.limits.run_memory_limit : job.limits.compile_memory_limit,
+    // a limit isolate does not set (negative, or under 1000 bytes) is no cap
+    memoryBytes: cgroupLimitBytes(memoryLimitOf(stage)) === null ? 0 : memoryLimitOf(stage),
     outputMax,
   });
 
@@ -103,8 +115,15 @@ export function simulate(job: ExecuteJob, outputMax: number): ModelOutcome {
     directive = error as Error;
   }
 
+  /** The sandbox's own verdict on a stage's memory limit, before any program text is read. */
+  const sandboxVerdict = (stage: 'run' | 'compile', box: number): StageResult | null =>
+    cgroupRefusal(memoryLimitOf(stage), node.memoryFloorBytes, box) ?? startupKill(limitsFor(stage).memoryBytes, profileFor(stage, false));
+
   let compile: StageResult | undefined;
-  if (compiled) {
+  const compileVerdict = compiled ? sandboxVerdict('compile', boxId(j)) : null;
+  if (compileVerdict) {
+    compile = compileVerdict;
+  } else if (compiled) {
     if (directive && !(directive instanceof Error) && directive.compile) {
       compile = directiveStage(directive.compile, limitsFor('compile'), profileFor('compile', false));
     } else {
@@ -121,12 +140,15 @@ export function simulate(job: ExecuteJob, outputMax: number): ModelOutcome {
         compile = proc.finish(new Exit(0));
       }
     }
-    if (compile.code !== 0) return { compile, run: { ...compile }, durationMs: compile.wall_time ?? 0, endless: false };
   }
+  if (compile && compile.code !== 0) return { compile, run: { ...compile }, durationMs: compile.wall_time ?? 0, endless: false };
 
   let run: StageResult;
   let endless = false;
-  if (directive instanceof Error) {
+  const runVerdict = sandboxVerdict('run', boxId(j, compiled ? 1 : 0));
+  if (runVerdict) {
+    run = runVerdict;
+  } else if (directive instanceof Error) {
     const proc = new SimProcess(limitsFor('run'), profileFor('run', false), j);
     proc.write('stderr', `pistom-sim: invalid directive: ${directive.message}\n`);
     run = proc.finish(new Exit(1));
