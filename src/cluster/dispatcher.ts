@@ -67,6 +67,13 @@ export class HostDispatcher {
     if (!this.host.breaker.allows) return this.refused(started);
     this.host.queued++;
     let waiting = true;
+    // The call's cancellation ends the wait for a slot; once the attempt runs, it ends the attempt
+    // itself (the wire answers `cancelled` at once), so that its outcome is always accounted first.
+    const wait = new AbortController();
+    const onCallAbort = () => {
+      if (waiting) wait.abort(request.signal.reason);
+    };
+    request.signal.addEventListener('abort', onCallAbort, { once: true });
     try {
       return await this.limiter.add(
         () => {
@@ -74,14 +81,14 @@ export class HostDispatcher {
           this.host.queued--;
           return this.send(request, started);
         },
-        { signal: request.signal },
+        { signal: wait.signal },
       );
     } catch (error) {
-      // Aborted while waiting for a slot of this node.
       const reason = request.signal.reason ?? error;
       return { node: this.host.name, outcome: { class: 'cancelled', message: reason instanceof Error && reason.message ? reason.message : 'the call was cancelled' }, ms: performance.now() - started };
     } finally {
       if (waiting) this.host.queued--;
+      request.signal.removeEventListener('abort', onCallAbort);
     }
   }
 

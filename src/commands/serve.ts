@@ -262,5 +262,15 @@ function withLogging(events: ClusterEvents, logger: Logger): ClusterEvents {
       if (healthy) logger.info({ node, healthy }, 'node is healthy again');
       else logger.warn({ node, healthy }, 'node failed its health checks and gets no traffic');
     },
+    onEjection(node, ejection) {
+      events.onEjection?.(node, ejection);
+      if (!ejection) logger.info({ node }, 'node is back in rotation');
+      else if (ejection.reason === 'misconfigured') logger.error({ node, reason: ejection.reason, detail: ejection.detail }, 'node is misconfigured and gets no traffic: fix its URL or headers (pistom check)');
+      else logger.warn({ node, reason: ejection.reason, detail: ejection.detail }, 'node stopped answering: its calls moved to other nodes');
+    },
+    onRedispatch(node, attempts) {
+      events.onRedispatch?.(node, attempts);
+      logger.warn({ node, attempts }, 'attempts moved off a node that stopped answering');
+    },
   };
 }
