@@ -80,7 +80,8 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
   const server = new McpServer(
     { name: 'pistom', title: 'pistom: code execution on a Piston cluster', version: VERSION },
     {
-      capabilities: { tools: {}, resources: {}, ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) },
+      // The tool and resource lists never change while pistom runs: no listChanged to subscribe to.
+      capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) },
       instructions: INSTRUCTIONS,
       supportedProtocolVersions: SUPPORTED_VERSIONS,
     },

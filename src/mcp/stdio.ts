@@ -94,6 +94,8 @@ export class StdioLineTransport implements Transport {
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
     this.input.off('close', this.onEnd);
+    // A stdin still open must not keep the process alive once the connection is closed.
+    if (this.input.listenerCount('data') === 0) this.input.pause();
     this.endedResolve();
     this.onclose?.();
   }
