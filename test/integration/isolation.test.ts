@@ -88,7 +88,7 @@ describe('per-request isolation', () => {
     });
     const base = proxy ? `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}` : auth === 'shared token' ? apps.token.url : apps.open.url;
     const url = `${base}/mcp`;
-    const extra = auth === 'shared token' ? { authorization: `Bearer ${TOKEN}` } : {};
+    const extra: Record<string, string> = auth === 'shared token' ? { authorization: `Bearer ${TOKEN}` } : {};
     const before = reports.length;
     const a = callBody(era, 60, 'A');
     const b = callBody(era, 60, 'B');
