@@ -11,6 +11,7 @@ import type { ProgressUpdate, Router } from '../router.js';
 import { ExecuteInputSchema, ExecuteOutputSchema, type ExecuteInput } from '../request/schema.js';
 import { formatExecuteText } from './format.js';
 import { ClusterStatusSchema } from './status-schema.js';
+import { portableSchema } from './json-schema.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { SUPPORTED_VERSIONS, TASKS_EXTENSION, type Era } from './protocol.js';
@@ -144,7 +145,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
       description:
         'Run a program on the Piston cluster and return its stdout, stderr, exit code and status. Give language (name or alias, e.g. python, js, c++), and either code (one file) or files (the first is run). Optional: version (semver range, default newest), stdin, args, run_timeout/compile_timeout/run_cpu_time/compile_cpu_time (ms) and run_memory_limit/compile_memory_limit (bytes). A program that fails (non-zero exit, compile error, time or output limit) is a normal result, not an error.',
       inputSchema: ExecuteInputSchema,
-      outputSchema: ExecuteOutputSchema,
+      outputSchema: portableSchema(ExecuteOutputSchema, 'output'),
       annotations: { title: 'Run code', ...runAnnotations },
     },
     noop,
@@ -155,7 +156,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
       title: 'Run Python code',
       description: 'Run a Python program (the newest Python on the cluster) and return its output. Kept for setups written for the original Pistom; execute does more.',
       inputSchema: RunPythonInputSchema,
-      outputSchema: ExecuteOutputSchema,
+      outputSchema: portableSchema(ExecuteOutputSchema, 'output'),
       annotations: { title: 'Run Python code', ...runAnnotations },
     },
     noop,
@@ -165,7 +166,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     {
       title: 'List runtimes',
       description: 'List the languages and versions the cluster can run, with their aliases and the nodes that offer each.',
-      outputSchema: RuntimeListSchema,
+      outputSchema: portableSchema(RuntimeListSchema, 'output'),
       annotations: { title: 'List runtimes', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     noop,
@@ -175,7 +176,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     {
       title: 'Cluster status',
       description: 'Health, circuit breaker state, load, latency and runtimes of each Piston node, and the global queue.',
-      outputSchema: ClusterStatusSchema,
+      outputSchema: portableSchema(ClusterStatusSchema, 'output'),
       annotations: { title: 'Cluster status', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     noop,
