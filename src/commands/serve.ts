@@ -18,11 +18,16 @@ const HELP = `pistom serve [options]
   --backend URL        a Piston node (repeatable); or PISTOM_BACKENDS=url1,url2
   --config FILE        JSON config (see config/pistom.schema.json); or PISTOM_CONFIG
   --http HOST:PORT     serve Streamable HTTP at /mcp instead of stdio (loopback unless told)
-  --stateful           keep MCP sessions (Mcp-Session-Id) instead of stateless HTTP
+  --stateful           keep MCP sessions (Mcp-Session-Id) for 2025-era clients over HTTP
+                       (2026-07-28 requests are stateless either way)
   --allow-public       allow a non-loopback --http address without auth tokens
   --metrics HOST:PORT  also serve /metrics, /healthz and /readyz on this address (any transport)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (or PISTOM_LOG_LEVEL)
   --grace-ms MS        how long running calls may finish on shutdown (default 10000)
+
+Protocol: MCP 2026-07-28 (per-request _meta, server/discover, tasks extension for execute) and
+2025-11-25/2025-06-18/2025-03-26 (initialize), over stdio and HTTP. Other settings (limits,
+breaker, tasks.*, http.*) are in the config file: pistom schema prints its JSON Schema.
 
 Signals: SIGTERM/SIGINT shut down gracefully (a second one cancels running calls at once);
 SIGHUP reloads the configuration (nodes, limits, balancer, breaker, log level).`;
