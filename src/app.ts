@@ -1,13 +1,17 @@
 /**
- * Wires one pistom instance: cluster → router → MCP server factory. Transports, metrics and
- * signals are attached by the caller (cli.ts) so that tests can build the same thing in-process.
+ * Wires one pistom instance: cluster → router → MCP server factory (and the task service behind
+ * it). Transports, metrics and signals are attached by the caller (cli.ts) so that tests can
+ * build the same thing in-process.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import type { ResolvedConfig } from './config/schema.js';
 import { Cluster, type ClusterEvents } from './cluster/cluster.js';
 import type { Random } from './cluster/balancer.js';
 import { Router, type RouterHooks } from './router.js';
 import { createMcpServer, type McpServerOptions } from './mcp/server.js';
+import type { Era } from './mcp/protocol.js';
+import { MemoryTaskStore, type TaskStore } from './mcp/tasks/store.js';
+import { TaskService } from './mcp/tasks/service.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 
@@ -19,12 +23,17 @@ export interface PistomOptions {
   random?: Random;
   heartbeatMs?: number;
   healthChecks?: boolean;
+  /** Where tasks live; an in-memory store by default (a shared one lets any replica answer). */
+  taskStore?: TaskStore;
 }
 
 export interface Pistom {
   readonly cluster: Cluster;
   readonly router: Router;
-  createMcpServer(): McpServer;
+  /** Undefined when tasks.enabled is false. */
+  readonly tasks: TaskService | undefined;
+  /** A server for one protocol era; the same tools in both. */
+  createMcpServer(era?: Era): McpServer;
   /** True once the first health round has finished and found a node that can serve. */
   ready(): boolean;
   close(): Promise<void>;
@@ -34,11 +43,24 @@ export function createPistom(config: ResolvedConfig, options: PistomOptions = {}
   const logger = options.logger ?? silentLogger();
   const cluster = new Cluster(config, { random: options.random, events: options.events, healthChecks: options.healthChecks });
   const router = new Router(cluster, { logger, hooks: options.hooks, heartbeatMs: options.heartbeatMs });
+  const tasks = config.tasks.enabled
+    ? new TaskService(options.taskStore ?? new MemoryTaskStore({ maxTasks: config.tasks.max_tasks }), {
+        ttlMs: config.tasks.ttl_ms,
+        pollIntervalMs: config.tasks.poll_interval_ms,
+        maxResultBytes: config.tasks.max_result_bytes,
+        logger,
+      })
+    : undefined;
   return {
     cluster,
     router,
-    createMcpServer: () => createMcpServer(router, { logger, onToolCall: options.onToolCall }),
+    tasks,
+    createMcpServer: (era: Era = 'legacy') => createMcpServer(router, { logger, onToolCall: options.onToolCall, tasks }, era),
     ready: () => cluster.ready(),
-    close: () => router.close(),
+    close: async () => {
+      await tasks?.close();
+      await tasks?.store.close();
+      await router.close();
+    },
   };
 }

@@ -9,8 +9,9 @@ const USAGE = `pistom ${VERSION}: an MCP server that runs code on a cluster of P
 
 Usage:
   pistom serve [--backend URL ...] [--config FILE] [--http HOST:PORT] [--stateful]
-               [--log-level LEVEL] [--allow-public]
-      Serve MCP over stdio (default) or Streamable HTTP at /mcp (--http).
+               [--allow-public] [--metrics HOST:PORT] [--log-level LEVEL] [--grace-ms MS]
+      Serve MCP over stdio (default) or Streamable HTTP at /mcp (--http), MCP 2026-07-28 and
+      2025-11-25/06-18/03-26 on the same endpoint. Every flag: pistom serve --help.
   pistom check [--backend URL ... | --config FILE] [--json]
       Validate the config and probe every node.
   pistom sim [--count N] [--port P] [--runtimes default|all|FILE] [--slots N] [--latency MS] [--json]
@@ -23,6 +24,9 @@ Usage:
   pistom schema
       Print the config file's JSON Schema.
 
+Each command lists its own flags with --help (pistom serve --help, pistom bench --help, ...);
+this page shows the common ones. Settings without a flag (limits, breaker, tasks, ...) live in
+the config file: pistom schema prints its JSON Schema.
 Nodes come from --backend (repeatable), PISTOM_BACKENDS (comma-separated URLs) or the config
 file (--config or PISTOM_CONFIG). Other environment: PISTOM_LOG_LEVEL, PISTOM_AUTH_TOKENS.
 Docs: README.md and docs/ in the repository.`;

@@ -2,8 +2,7 @@
  * `pistom demo`: the whole thing in one command, with no Piston node needed. Starts three
  * simulated nodes, pistom over Streamable HTTP on loopback, and an MCP client session against it.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseConfig } from '../config/load.js';
 import { createPistom } from '../app.js';
 import { PistomHttpServer } from '../mcp/http/server.js';
@@ -22,7 +21,7 @@ export async function runDemo(_argv: string[]): Promise<number> {
   const config = parseConfig({ nodes: sims.map((sim) => ({ name: sim.name, url: sim.url })), http: { port: 0 } }, 'demo');
   const pistom = createPistom(config);
   const http = new PistomHttpServer({ http: config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready });
-  const client = new Client({ name: 'pistom-demo', version: VERSION });
+  const client = new Client({ name: 'pistom-demo', version: VERSION }, { versionNegotiation: { mode: 'auto' } });
   try {
     const url = await http.listen();
     process.stdout.write(`pistom ${VERSION} demo\nsimulated Piston nodes: ${sims.map((sim) => `${sim.name} ${sim.url}`).join(', ')}\npistom MCP endpoint: ${url}/mcp\n`);
@@ -37,8 +36,8 @@ export async function runDemo(_argv: string[]): Promise<number> {
     show('execute in an unknown language (an error that says what to do)', (await client.callTool({ name: 'execute', arguments: { language: 'pyhton', code: 'print(1)' } })) as ToolResult);
     show('run_python_code (the original Pistom tool)', (await client.callTool({ name: 'run_python_code', arguments: { code: 'print(6 * 7)' } })) as ToolResult);
     const status = (await client.callTool({ name: 'cluster_status', arguments: {} })) as ToolResult;
-    const nodes = (status.structuredContent?.nodes ?? []) as Array<{ name: string; healthy: boolean; breaker: string; completed: number }>;
-    process.stdout.write(`\n> cluster_status\n${nodes.map((node) => `  ${node.name}: healthy=${node.healthy} breaker=${node.breaker} completed=${node.completed}`).join('\n')}\n`);
+    const nodes = (status.structuredContent?.nodes ?? []) as Array<{ name: string; health: string; breaker: string; completed: number }>;
+    process.stdout.write(`\n> cluster_status\n${nodes.map((node) => `  ${node.name}: health=${node.health} breaker=${node.breaker} completed=${node.completed}`).join('\n')}\n`);
     process.stdout.write('\ndemo finished: pistom routed every call to a simulated node. Next: README.md "Use it with your own Piston nodes".\n');
     return 0;
   } finally {

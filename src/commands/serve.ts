@@ -4,14 +4,13 @@
  * reload on SIGHUP (nodes added, removed and changed without dropping calls; a bad file is refused).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { loadConfig, ConfigError, type ConfigOverrides } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { ClusterEvents } from '../cluster/cluster.js';
 import { createPistom, type Pistom } from '../app.js';
 import { createLogger, type Logger } from '../log.js';
 import { PistomHttpServer } from '../mcp/http/server.js';
+import { serveStdio, type StdioConnection } from '../mcp/stdio.js';
 import { createMetrics, serveMetrics, type Metrics, type MetricsServer } from '../metrics.js';
 import { parseFlags, parseHostPort, UsageError } from './flags.js';
 
@@ -19,11 +18,16 @@ const HELP = `pistom serve [options]
   --backend URL        a Piston node (repeatable); or PISTOM_BACKENDS=url1,url2
   --config FILE        JSON config (see config/pistom.schema.json); or PISTOM_CONFIG
   --http HOST:PORT     serve Streamable HTTP at /mcp instead of stdio (loopback unless told)
-  --stateful           keep MCP sessions (Mcp-Session-Id) instead of stateless HTTP
+  --stateful           keep MCP sessions (Mcp-Session-Id) for 2025-era clients over HTTP
+                       (2026-07-28 requests are stateless either way)
   --allow-public       allow a non-loopback --http address without auth tokens
   --metrics HOST:PORT  also serve /metrics, /healthz and /readyz on this address (any transport)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (or PISTOM_LOG_LEVEL)
   --grace-ms MS        how long running calls may finish on shutdown (default 10000)
+
+Protocol: MCP 2026-07-28 (per-request _meta, server/discover, tasks extension for execute) and
+2025-11-25/2025-06-18/2025-03-26 (initialize), over stdio and HTTP. Other settings (limits,
+breaker, tasks.*, http.*) are in the config file: pistom schema prints its JSON Schema.
 
 Signals: SIGTERM/SIGINT shut down gracefully (a second one cancels running calls at once);
 SIGHUP reloads the configuration (nodes, limits, balancer, breaker, log level).`;
@@ -101,7 +105,7 @@ class Server {
   private readonly graceMs: number;
   private config: ResolvedConfig;
   private http: PistomHttpServer | undefined;
-  private stdio: { server: McpServer; ended: Promise<void> } | undefined;
+  private stdio: StdioConnection | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested!: () => void;
@@ -150,7 +154,7 @@ class Server {
       logger.info({ url: `${url}/mcp`, stateful: this.config.http.stateful }, 'serving Streamable HTTP');
       process.stderr.write(`pistom listening on ${url}/mcp\n`);
     } else {
-      this.stdio = await connectStdio(pistom.createMcpServer());
+      this.stdio = serveStdio(pistom.createMcpServer, { logger });
     }
   }
 
@@ -189,7 +193,7 @@ class Server {
     // The last answers travel to their transport through a few promise turns: let them leave.
     await new Promise((resolve) => setImmediate(resolve));
     await this.http?.close();
-    await this.stdio?.server.close().catch(() => undefined);
+    await this.stdio?.close().catch(() => undefined);
     await this.metricsServer?.close();
     await this.pistom.close();
     this.metrics.close();
@@ -234,18 +238,6 @@ function metricsHostPort(value: string): { host: string; port: number } {
   } catch {
     throw new UsageError(`--metrics expects HOST:PORT or PORT (e.g. 127.0.0.1:9464), got "${value}"`);
   }
-}
-
-/** MCP on stdin/stdout. Stays open after stdin ends, so that running calls can still answer. */
-async function connectStdio(server: McpServer): Promise<{ server: McpServer; ended: Promise<void> }> {
-  const transport = new StdioServerTransport();
-  const ended = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
-    process.stdin.once('end', () => resolve());
-    process.stdin.once('close', () => resolve());
-  });
-  await server.connect(transport);
-  return { server, ended };
 }
 
 /** Adds log lines for the cluster's state changes to the metrics' event handlers. */

@@ -152,6 +152,16 @@ export const HttpServerSchema = z
   })
   .strict();
 
+export const TasksSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Offer the MCP tasks extension: a 2026-07-28 client that declares it gets execute as a task it can poll and cancel.'),
+    ttl_ms: positiveInt().default(60 * 60_000).describe('How long a task and its result stay readable after the task started.'),
+    max_tasks: positiveInt().default(1000).describe('Tasks kept at most; when all are still running, new calls run without a task.'),
+    max_result_bytes: positiveInt().default(1024 * 1024).describe('Largest result a task keeps; a larger one settles the task as failed, saying so.'),
+    poll_interval_ms: positiveInt().default(1000).describe('How often clients are told to poll tasks/get.'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -168,6 +178,7 @@ export const ConfigSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    tasks: TasksSchema.default(TasksSchema.parse({})),
   })
   .strict();
 

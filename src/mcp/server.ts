@@ -1,29 +1,32 @@
 /**
  * The MCP server: tools `execute`, `list_runtimes`, `run_python_code` (the original Pistom's tool)
- * and `cluster_status`, plus the status as a resource. Transports are elsewhere (stdio.ts, http/).
+ * and `cluster_status`, the status as a resource, and (on the 2026-07-28 era) `execute` as a task.
+ * One definition serves both eras; transports are elsewhere (stdio.ts, http/).
  */
 import { randomUUID } from 'node:crypto';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer, ProtocolError, ProtocolErrorCode, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { CallError } from '../errors.js';
 import type { ProgressUpdate, Router } from '../router.js';
-import { ExecuteInputSchema, ExecuteOutputShape, type ExecuteInput } from '../request/schema.js';
+import { ExecuteInputSchema, ExecuteOutputSchema, type ExecuteInput } from '../request/schema.js';
 import { formatExecuteText } from './format.js';
 import { ClusterStatusSchema } from '../router/status.js';
+import { portableSchema } from './json-schema.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+import { SUPPORTED_VERSIONS, TASKS_EXTENSION, type Era } from './protocol.js';
+import type { TaskService } from './tasks/service.js';
+import { createTaskResult, negotiatedTasks, registerTaskMethods, taskOwner } from './tasks/wire.js';
 
 export interface McpServerOptions {
   logger?: Logger;
   /** Called once per tool call, for metrics. */
   onToolCall?: (tool: string, outcome: string, seconds: number) => void;
+  /** Runs `execute` as a task for 2026-07-28 requests that declare the tasks extension. */
+  tasks?: TaskService;
 }
 
-const RuntimeListShape = {
+const RuntimeListSchema = z.object({
   runtimes: z.array(
     z.object({
       language: z.string(),
@@ -32,7 +35,9 @@ const RuntimeListShape = {
       nodes: z.array(z.string()).describe('Nodes that offer this runtime.'),
     }),
   ),
-};
+});
+
+const RunPythonInputSchema = z.object({ code: z.string({ error: 'code must be a string of Python source' }).describe('Python source code to run.') }).strict();
 
 export const STATUS_RESOURCE_URI = 'pistom://cluster/status';
 
@@ -42,39 +47,54 @@ export const STATUS_RESOURCE_URI = 'pistom://cluster/status';
  */
 export const ERROR_META_KEY = 'pistom/error';
 
+const INSTRUCTIONS =
+  'Run code with the execute tool (language, code or files, optional stdin/args/limits). A program that fails is a normal result: read run.status and run.code. isError means the run could not happen; its message says what to do. list_runtimes shows the languages.';
+
 function errorResult(error: CallError): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: error.message }], _meta: { [ERROR_META_KEY]: error.toJSON() } };
 }
 
-function progressReporter(extra: Extra): ((update: ProgressUpdate) => void) | undefined {
-  const token = extra._meta?.progressToken;
+function progressReporter(ctx: ServerContext): ((update: ProgressUpdate) => void) | undefined {
+  const token = ctx.mcpReq._meta?.progressToken;
   if (token === undefined) return undefined;
   let progress = 0;
   return (update) => {
     progress++;
-    void extra
-      .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message: update.message } })
-      .catch(() => undefined);
+    void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress, message: update.message } }).catch(() => undefined);
   };
 }
 
-export function createMcpServer(router: Router, options: McpServerOptions = {}): McpServer {
+/** A tool as pistom runs it: its input schema and what a call does. */
+interface ToolEntry {
+  input: z.ZodType;
+  run(args: unknown, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult>;
+  /** May run as a task. */
+  taskSupport: boolean;
+}
+
+function describeInvalidArguments(tool: string, error: z.ZodError): string {
+  return `Input validation error: invalid arguments for tool ${tool}: ${error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ')}`;
+}
+
+export function createMcpServer(router: Router, options: McpServerOptions = {}, era: Era = 'legacy'): McpServer {
+  const tasks = era === 'modern' ? options.tasks : undefined;
   const server = new McpServer(
     { name: 'pistom', title: 'pistom: code execution on a Piston cluster', version: VERSION },
     {
-      capabilities: { tools: {}, resources: {}, logging: {} },
-      instructions:
-        'Run code with the execute tool (language, code or files, optional stdin/args/limits). A program that fails is a normal result: read run.status and run.code. isError means the run could not happen; its message says what to do. list_runtimes shows the languages.',
+      // The tool and resource lists never change while pistom runs: no listChanged to subscribe to.
+      capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) },
+      instructions: INSTRUCTIONS,
+      supportedProtocolVersions: SUPPORTED_VERSIONS,
     },
   );
 
-  const execute = async (tool: string, input: ExecuteInput, extra: Extra): Promise<CallToolResult> => {
+  const execute = async (tool: string, input: ExecuteInput, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult> => {
     const started = performance.now();
     let outcome = 'ok';
     try {
       // JSON-RPC ids repeat across clients and sessions: each call gets an id of its own for the logs.
       const requestId = randomUUID();
-      const result = await router.execute(input, { signal: extra.signal, onProgress: progressReporter(extra), requestId, logger: options.logger?.child({ request_id: requestId, rpc_id: extra.requestId, tool }) });
+      const result = await router.execute(input, { signal, onProgress: progressReporter(ctx), requestId, logger: options.logger?.child({ request_id: requestId, rpc_id: ctx.mcpReq.id, tool }) });
       return { content: [{ type: 'text', text: formatExecuteText(result) }], structuredContent: result };
     } catch (error) {
       const callError = error instanceof CallError ? error : new CallError('node_fault', 'internal', String((error as Error)?.message ?? error));
@@ -85,6 +105,39 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}):
     }
   };
 
+  const tools: Record<string, ToolEntry> = {
+    execute: { input: ExecuteInputSchema, taskSupport: true, run: (args, ctx, signal) => execute('execute', args as ExecuteInput, ctx, signal) },
+    run_python_code: {
+      input: RunPythonInputSchema,
+      taskSupport: true,
+      run: (args, ctx, signal) => execute('run_python_code', { language: 'python', version: '*', code: (args as { code: string }).code }, ctx, signal),
+    },
+    list_runtimes: {
+      input: z.object({}),
+      taskSupport: false,
+      run: async () => {
+        const started = performance.now();
+        const runtimes = await router.listRuntimes();
+        options.onToolCall?.('list_runtimes', 'ok', (performance.now() - started) / 1000);
+        const text = runtimes.length === 0 ? 'No runtimes: no node answered its runtime list.' : runtimes.map((r) => `${r.language} ${r.version} (aliases: ${r.aliases.join(', ') || 'none'}) on ${r.nodes.join(', ')}`).join('\n');
+        return { content: [{ type: 'text', text }], structuredContent: { runtimes } };
+      },
+    },
+    cluster_status: {
+      input: z.object({}),
+      taskSupport: false,
+      run: async () => {
+        const status = router.status();
+        options.onToolCall?.('cluster_status', 'ok', 0);
+        return { content: [{ type: 'text', text: JSON.stringify(status, null, 2) }], structuredContent: status as unknown as Record<string, unknown> };
+      },
+    },
+  };
+
+  const noop = async () => ({ content: [] });
+  const runAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+  // McpServer builds tools/list (names, JSON Schemas, annotations) from these registrations; the
+  // calls themselves go through the tools/call handler below.
   server.registerTool(
     'execute',
     {
@@ -92,55 +145,59 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}):
       description:
         'Run a program on the Piston cluster and return its stdout, stderr, exit code and status. Give language (name or alias, e.g. python, js, c++), and either code (one file) or files (the first is run). Optional: version (semver range, default newest), stdin, args, run_timeout/compile_timeout/run_cpu_time/compile_cpu_time (ms) and run_memory_limit/compile_memory_limit (bytes). A program that fails (non-zero exit, compile error, time or output limit) is a normal result, not an error.',
       inputSchema: ExecuteInputSchema,
-      outputSchema: ExecuteOutputShape,
-      annotations: { title: 'Run code', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      outputSchema: portableSchema(ExecuteOutputSchema, 'output'),
+      annotations: { title: 'Run code', ...runAnnotations },
     },
-    (input, extra) => execute('execute', input, extra),
+    noop,
   );
-
   server.registerTool(
     'run_python_code',
     {
       title: 'Run Python code',
       description: 'Run a Python program (the newest Python on the cluster) and return its output. Kept for setups written for the original Pistom; execute does more.',
-      inputSchema: { code: z.string({ error: 'code must be a string of Python source' }).describe('Python source code to run.') },
-      outputSchema: ExecuteOutputShape,
-      annotations: { title: 'Run Python code', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      inputSchema: RunPythonInputSchema,
+      outputSchema: portableSchema(ExecuteOutputSchema, 'output'),
+      annotations: { title: 'Run Python code', ...runAnnotations },
     },
-    ({ code }, extra) => execute('run_python_code', { language: 'python', version: '*', code }, extra),
+    noop,
   );
-
   server.registerTool(
     'list_runtimes',
     {
       title: 'List runtimes',
       description: 'List the languages and versions the cluster can run, with their aliases and the nodes that offer each.',
-      outputSchema: RuntimeListShape,
+      outputSchema: portableSchema(RuntimeListSchema, 'output'),
       annotations: { title: 'List runtimes', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async () => {
-      const started = performance.now();
-      const runtimes = await router.listRuntimes();
-      options.onToolCall?.('list_runtimes', 'ok', (performance.now() - started) / 1000);
-      const text = runtimes.length === 0 ? 'No runtimes: no node answered its runtime list.' : runtimes.map((r) => `${r.language} ${r.version} (aliases: ${r.aliases.join(', ') || 'none'}) on ${r.nodes.join(', ')}`).join('\n');
-      return { content: [{ type: 'text', text }], structuredContent: { runtimes } };
-    },
+    noop,
   );
-
   server.registerTool(
     'cluster_status',
     {
       title: 'Cluster status',
       description: 'Health, circuit breaker state, ejection (misconfigured or unresponsive, and by which pistom process), load, latency and runtimes of each Piston node, and the global queue.',
-      outputSchema: ClusterStatusSchema.shape,
+      outputSchema: portableSchema(ClusterStatusSchema, 'output'),
       annotations: { title: 'Cluster status', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async () => {
-      const status = router.status();
-      options.onToolCall?.('cluster_status', 'ok', 0);
-      return { content: [{ type: 'text', text: JSON.stringify(status, null, 2) }], structuredContent: status };
-    },
+    noop,
   );
+
+  // pistom's own tools/call: McpServer's would refuse a task handle (it checks every result
+  // against the tool's output schema), and pistom's results are built to their schemas already.
+  server.server.setRequestHandler('tools/call', async (request, ctx) => {
+    const { name, arguments: args } = request.params;
+    const tool = Object.hasOwn(tools, name) ? tools[name] : undefined;
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown tool "${name}"; this server has ${Object.keys(tools).join(', ')} (tools/list describes them)`);
+    const parsed = tool.input.safeParse(args ?? {});
+    if (!parsed.success) return { isError: true, content: [{ type: 'text', text: describeInvalidArguments(name, parsed.error) }] };
+    if (tasks && tool.taskSupport && negotiatedTasks(ctx)) {
+      const record = await tasks.start((signal) => tool.run(parsed.data, ctx, signal) as Promise<Record<string, unknown>>, taskOwner(ctx));
+      if (record) return createTaskResult(record, tasks.options.pollIntervalMs) as unknown as CallToolResult;
+    }
+    return tool.run(parsed.data, ctx, ctx.mcpReq.signal);
+  });
+
+  if (tasks) registerTaskMethods(server, tasks);
 
   server.registerResource(
     'cluster-status',

@@ -1,18 +1,121 @@
 /**
- * MCP over stdio: one server on stdin/stdout. stdout carries protocol only; logs go to stderr.
- * Resolves when stdin ends (the client went away) or the transport closes.
+ * MCP over stdio, both eras: the SDK's serveStdio picks the era from the connection's opening
+ * message (initialize, or a request carrying the 2026-07-28 envelope) and pins one server for the
+ * connection. Over stdio the connection is the client, so ids and cancellations are scoped to it.
+ *
+ * The wire is pistom's own line transport so that:
+ *  - a line that is not JSON is answered with -32700 (and logged at debug), not dropped;
+ *  - a batch line (no revision that has batches uses stdio with them) is answered with -32600;
+ *  - the end of stdin does not abort calls still running: `ended` resolves, the caller drains
+ *    the router so those calls answer, then closes.
+ *
+ * Seam for issue 11 (backpressure): `send` below is where writes to a stdout that is not being
+ * read would pause reading stdin (stop 'data' until 'drain').
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { serveStdio as sdkServeStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
+import type { JSONRPCMessage, McpServer, Transport } from '@modelcontextprotocol/server';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { RPC, type Era } from './protocol.js';
+import { asJsonRpcMessage } from './http/jsonrpc.js';
 
-export async function serveStdio(server: McpServer, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Promise<void> {
-  const transport = new StdioServerTransport(input as never, output as never);
-  const closed = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
-    input.once('end', () => resolve());
-    input.once('close', () => resolve());
-  });
-  await server.connect(transport);
-  await closed;
-  await server.close().catch(() => undefined);
+/** Newline-delimited JSON-RPC on two streams; answers lines it cannot use instead of dropping them. */
+export class StdioLineTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  private buffer = '';
+  private closed = false;
+  private endedResolve!: () => void;
+  /** Resolves when the input ends (the client closed its side). */
+  readonly ended = new Promise<void>((resolve) => (this.endedResolve = resolve));
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream,
+    private readonly output: NodeJS.WritableStream,
+    private readonly logger: Logger,
+  ) {}
+
+  private readonly onData = (chunk: Buffer | string) => {
+    this.buffer += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    let newline: number;
+    while ((newline = this.buffer.indexOf('\n')) !== -1) {
+      const line = this.buffer.slice(0, newline).replace(/\r$/, '');
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line.trim().length > 0) this.receive(line);
+    }
+  };
+
+  private readonly onEnd = () => this.endedResolve();
+
+  async start(): Promise<void> {
+    this.input.on('data', this.onData);
+    this.input.once('end', this.onEnd);
+    this.input.once('close', this.onEnd);
+  }
+
+  private receive(line: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (error) {
+      this.logger.debug({ bytes: line.length, reason: (error as Error).message }, 'stdio: a line that is not JSON; answered -32700');
+      this.reply(RPC.parseError, `Parse error: the line is not valid JSON (${(error as Error).message}); send one JSON-RPC message per line`);
+      return;
+    }
+    if (Array.isArray(parsed)) {
+      this.logger.debug({ items: parsed.length }, 'stdio: a batch line; answered -32600');
+      this.reply(RPC.invalidRequest, 'Invalid Request: JSON-RPC batches are not accepted over stdio; send one message per line');
+      return;
+    }
+    const message = asJsonRpcMessage(parsed);
+    if (!message) {
+      const id = (parsed as { id?: unknown } | null)?.id;
+      this.reply(RPC.invalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message (needs "jsonrpc": "2.0" and a "method" string, or a result/error with an id)', typeof id === 'string' || typeof id === 'number' ? id : null);
+      return;
+    }
+    this.onmessage?.(message);
+  }
+
+  private reply(code: number, message: string, id: string | number | null = null): void {
+    void this.send({ jsonrpc: '2.0', id, error: { code, message } } as JSONRPCMessage).catch(() => undefined);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((resolve, reject) => {
+      this.output.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off('data', this.onData);
+    this.input.off('end', this.onEnd);
+    this.input.off('close', this.onEnd);
+    // A stdin still open must not keep the process alive once the connection is closed.
+    if (this.input.listenerCount('data') === 0) this.input.pause();
+    this.endedResolve();
+    this.onclose?.();
+  }
+}
+
+export interface StdioConnection {
+  /** Resolves when stdin ends. Calls still running go on until close(). */
+  ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StdioOptions {
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  logger?: Logger;
+}
+
+export function serveStdio(createServer: (era: Era) => McpServer, options: StdioOptions = {}): StdioConnection {
+  const logger = options.logger ?? silentLogger();
+  const wire = new StdioLineTransport(options.input ?? process.stdin, options.output ?? process.stdout, logger);
+  const handle: StdioServerHandle = sdkServeStdio(({ era }) => createServer(era), { transport: wire, onerror: (error) => logger.debug({ err: error }, 'stdio: protocol error') });
+  return { ended: wire.ended, close: () => handle.close() };
 }

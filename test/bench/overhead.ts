@@ -6,9 +6,8 @@
  *   npm run bench -- overhead [--calls 1000]
  */
 import { parseArgs } from 'node:util';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Pool } from 'undici';
 import { startSims, CLI } from './support/processes.js';
 import { startHttpPistom } from '../helpers/pistom.js';
@@ -31,12 +30,25 @@ await httpClient.connect(new StreamableHTTPClientTransport(new URL(`${pistomHttp
 const stdioClient = new Client({ name: 'overhead-bench', version: '1' });
 await stdioClient.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--backend', backend], env: { PATH: process.env.PATH ?? '', PISTOM_LOG_LEVEL: 'silent' } }));
 const pool = new Pool(new URL(backend).origin, { connections: 4 });
+const pistomPool = new Pool(new URL(pistomHttp.url).origin, { connections: 4 });
+const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'overhead-bench', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+let rawId = 0;
 
 const paths = {
   direct: async () => {
     const response = await pool.request({ method: 'POST', path: '/api/v2/execute', headers: { 'content-type': 'application/json' }, body: JSON.stringify(PROGRAM) });
     await response.body.json();
     if (response.statusCode !== 200) throw new Error(`direct call failed: ${response.statusCode}`);
+  },
+  raw: async () => {
+    const response = await pistomPool.request({
+      method: 'POST',
+      path: '/mcp',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'execute' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++rawId, method: 'tools/call', params: { name: 'execute', arguments: TOOL_ARGS, _meta: META } }),
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200 || !text.includes('"result"')) throw new Error(`raw call failed: ${response.statusCode} ${text.slice(0, 200)}`);
   },
   http: async () => {
     const result = await httpClient.callTool({ name: 'execute', arguments: TOOL_ARGS });
@@ -47,7 +59,7 @@ const paths = {
     if (result.isError) throw new Error(JSON.stringify(result.content));
   },
 };
-const samples: Record<keyof typeof paths, number[]> = { direct: [], http: [], stdio: [] };
+const samples: Record<keyof typeof paths, number[]> = { direct: [], raw: [], http: [], stdio: [] };
 try {
   for (let round = 0; round < warmup + calls; round++) {
     for (const name of Object.keys(paths) as Array<keyof typeof paths>) {
@@ -60,6 +72,7 @@ try {
   await httpClient.close();
   await stdioClient.close();
   await pool.close();
+  await pistomPool.close();
   await pistomHttp.stop();
   await sims.close();
 }
@@ -72,5 +85,6 @@ console.log(`\nexecute latency, ${calls} sequential calls per path (after ${warm
 console.log('| path | p50 ms | p99 ms | added p50 ms | added p99 ms |');
 console.log('|---|---:|---:|---:|---:|');
 console.log(`| straight to the node (undici) | ${ms(stats.direct.p50)} | ${ms(stats.direct.p99)} | - | - |`);
-console.log(`| through pistom, Streamable HTTP (SDK Client) | ${ms(stats.http.p50)} | ${ms(stats.http.p99)} | ${ms(stats.http.p50 - stats.direct.p50)} | ${ms(stats.http.p99 - stats.direct.p99)} |`);
-console.log(`| through pistom, stdio (SDK Client) | ${ms(stats.stdio.p50)} | ${ms(stats.stdio.p99)} | ${ms(stats.stdio.p50 - stats.direct.p50)} | ${ms(stats.stdio.p99 - stats.direct.p99)} |`);
+console.log(`| through pistom, Streamable HTTP, 2026-07-28 (raw JSON-RPC over undici) | ${ms(stats.raw.p50)} | ${ms(stats.raw.p99)} | ${ms(stats.raw.p50 - stats.direct.p50)} | ${ms(stats.raw.p99 - stats.direct.p99)} |`);
+console.log(`| through pistom, Streamable HTTP (SDK v2 Client, 2025 era) | ${ms(stats.http.p50)} | ${ms(stats.http.p99)} | ${ms(stats.http.p50 - stats.direct.p50)} | ${ms(stats.http.p99 - stats.direct.p99)} |`);
+console.log(`| through pistom, stdio (SDK v2 Client, 2025 era) | ${ms(stats.stdio.p50)} | ${ms(stats.stdio.p99)} | ${ms(stats.stdio.p50 - stats.direct.p50)} | ${ms(stats.stdio.p99 - stats.direct.p99)} |`);

@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
-import type { Connected } from '../helpers/pistom.js';
+import type { ClientEra, Connected } from '../helpers/pistom.js';
 import { writeConfig } from '../helpers/pistom.js';
 
 export interface SuiteSetup {
+  era: ClientEra;
   /** Starts pistom with this config file and connects the SDK Client to it. */
   connect(configFile: string): Promise<Connected>;
   teardown?(): Promise<void>;
@@ -35,6 +36,14 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
       await mcp?.close();
       await setup.teardown?.();
       await sim?.close();
+    });
+
+    it('speaks the protocol revision of its era', async () => {
+      const version = mcp.client.protocolVersion();
+      if (setup.era === 'modern') expect(version).toBe('2026-07-28');
+      else if (setup.era !== 'v1') expect(version).toBe('2025-11-25');
+      const { tools } = await mcp.client.listTools();
+      expect(tools.length).toBeGreaterThan(0);
     });
 
     it('lists the tools with input and output schemas and annotations', async () => {

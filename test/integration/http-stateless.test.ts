@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
 import { startInProcess, type InProcess } from '../helpers/inprocess.js';
-import { MCP_HEADERS, rawRequest } from '../helpers/raw-http.js';
+import { MCP_HEADERS, modernRpc, rawRequest } from '../helpers/raw-http.js';
 
 const call = (id: number | string, code: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'execute', arguments: { language: 'python', code } } });
 
@@ -60,5 +60,50 @@ describe('stateless HTTP at the JSON-RPC level', () => {
       expect(answer.status).toBe(405);
       expect(answer.headers.allow).toBe('POST');
     }
+  });
+
+  it('2026-07-28: many clients with id 1, each answered with its own result, resultType and server identity', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => {
+      const request = modernRpc('tools/call', { name: 'execute', arguments: { language: 'python', code: `print("modern ${i}")` } }, 1);
+      return rawRequest(url, request);
+    }));
+    answers.forEach((answer, i) => {
+      expect(answer.status).toBe(200);
+      const body = answer.json();
+      expect(body.id).toBe(1);
+      expect(body.result.resultType).toBe('complete');
+      expect(body.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('pistom');
+      expect(body.result.structuredContent.run.stdout).toBe(`modern ${i}\n`);
+    });
+  });
+
+  it('2026-07-28: errors carry the request id and the status the transport binding gives them', async () => {
+    const call = modernRpc('tools/call', { name: 'execute', arguments: { language: 'python', code: 'print(1)' } }, 'req-9');
+    delete (call.headers as Record<string, string | undefined>)['mcp-protocol-version'];
+    const missing = await rawRequest(url, { headers: call.headers, body: call.body });
+    expect(missing.status).toBe(400);
+    expect(missing.json()).toMatchObject({ id: 'req-9', error: { code: -32020 } });
+    const wrongName = modernRpc('tools/call', { name: 'execute', arguments: {} }, 10);
+    const mismatch = await rawRequest(url, { headers: { ...wrongName.headers, 'mcp-name': 'list_runtimes' }, body: wrongName.body });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.json()).toMatchObject({ id: 10, error: { code: -32020 } });
+    const future = JSON.parse(modernRpc('tools/list', {}, 11).body);
+    future.params._meta['io.modelcontextprotocol/protocolVersion'] = '2099-01-01';
+    const unsupported = await rawRequest(url, { headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2099-01-01', 'mcp-method': 'tools/list' }, body: JSON.stringify(future) });
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.json()).toMatchObject({ id: 11, error: { code: -32022, data: { supported: ['2026-07-28'] } } });
+    const unknownMethod = await rawRequest(url, modernRpc('no/such/method', {}, 12));
+    expect(unknownMethod.status).toBe(404);
+    expect(unknownMethod.json()).toMatchObject({ id: 12, error: { code: -32601 } });
+    const unknownTool = await rawRequest(url, modernRpc('tools/call', { name: 'nope', arguments: {} }, 13));
+    expect(unknownTool.json()).toMatchObject({ id: 13, error: { code: -32602, message: expect.stringMatching(/unknown tool "nope"/) } });
+  });
+
+  it('2025: an unknown tool is -32602 too, and a batch may not mix in a 2026-07-28 request', async () => {
+    const unknown = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'nope', arguments: {} } }) });
+    expect(unknown.json()).toMatchObject({ id: 5, error: { code: -32602 } });
+    const modern = JSON.parse(modernRpc('tools/list', {}, 2).body);
+    const mixed = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }, modern]) });
+    expect(mixed.status).toBe(400);
   });
 });

@@ -1,6 +1,9 @@
-import { connectStdio } from '../helpers/pistom.js';
+import { connectStdio, CLIENT_ERAS } from '../helpers/pistom.js';
 import { defineExecuteSuite } from './execute-suite.js';
 
-defineExecuteSuite('stdio (built CLI)', {
-  connect: (configFile) => connectStdio(['--config', configFile]),
-});
+for (const era of CLIENT_ERAS) {
+  defineExecuteSuite(`stdio, ${era} client (built CLI)`, {
+    era,
+    connect: (configFile) => connectStdio(['--config', configFile], {}, era),
+  });
+}

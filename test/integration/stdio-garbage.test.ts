@@ -137,3 +137,39 @@ it('ends cleanly on EOF before anything was said', async () => {
   expect(session.stdout()).toBe('');
   figures.row({ class: 'stdio: EOF at once', tried: 1, lost: 0, crashed: 0 });
 });
+
+it('answers what it cannot use: -32700 for a line that is not JSON, -32600 for a batch line or a non-message, -32602 for an unknown tool', async () => {
+  const session = start();
+  session.send(INIT);
+  await session.answer(1);
+  session.send('this is not json\n');
+  session.send('[{"jsonrpc":"2.0","id":20,"method":"ping"}]\n');
+  session.send('{"jsonrpc":"1.0","id":21,"method":"ping"}\n');
+  session.send(rpc(22, 'tools/call', { name: 'nope', arguments: {} }));
+  expect((await session.answer(21)).error.code).toBe(-32600);
+  const unknownTool = await session.answer(22);
+  expect(unknownTool.error).toMatchObject({ code: -32602, message: expect.stringMatching(/unknown tool "nope"/) });
+  const nullIds = session
+    .stdout()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as LooseJson)
+    .filter((message) => message.id === null);
+  expect(nullIds.map((message) => message.error.code).sort()).toEqual([-32700, -32600].sort());
+  expect(session.stderr()).toMatch(/a line that is not JSON; answered -32700/);
+  session.child.stdin.end();
+  expect(await session.exited).toBe(0);
+});
+
+it('speaks 2026-07-28 when the connection opens with the per-request envelope', async () => {
+  const session = start();
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '0' } };
+  session.send(rpc(1, 'server/discover', { _meta: meta }));
+  const discover = await session.answer(1);
+  expect(discover.result).toMatchObject({ supportedVersions: ['2026-07-28'], resultType: 'complete' });
+  session.send(rpc(2, 'tools/call', { name: 'execute', arguments: { language: 'python', code: 'print("modern")' }, _meta: meta }));
+  const call = await session.answer(2);
+  expect(call.result).toMatchObject({ resultType: 'complete', structuredContent: { run: { stdout: 'modern\n' } } });
+  session.child.stdin.end();
+  expect(await session.exited).toBe(0);
+});

@@ -1,7 +1,5 @@
 /** What the MCP targets share: calling pistom's tools through the SDK's Client and classifying the answers. */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { Client, ProtocolError, SdkError, SdkErrorCode, SdkHttpError, type Transport } from '@modelcontextprotocol/client';
 import { StageResult } from '../../piston/types.js';
 import { classifyHttpStatus, classifyPistonResult, type Outcome, type OutcomeClass } from '../outcome.js';
 import { classifyThrown, errorMessage } from './errors.js';
@@ -49,7 +47,7 @@ export function createMcpTarget(parts: McpTargetParts): Target {
       }
     },
     async runtimes(signal) {
-      const result = (await client.callTool({ name: 'list_runtimes', arguments: {} }, undefined, {
+      const result = (await client.callTool({ name: 'list_runtimes', arguments: {} }, {
         signal,
         timeout: sdkTimeout,
       })) as CallToolResultLike;
@@ -59,7 +57,7 @@ export function createMcpTarget(parts: McpTargetParts): Target {
     },
     async execute(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
       try {
-        const result = (await client.callTool({ name: 'execute', arguments: toolArguments(request) }, undefined, {
+        const result = (await client.callTool({ name: 'execute', arguments: toolArguments(request) }, {
           signal,
           timeout: sdkTimeout,
         })) as CallToolResultLike;
@@ -108,10 +106,11 @@ function classifyToolResult(result: CallToolResultLike): Outcome {
 
 function classifyMcpThrown(error: unknown, signal: AbortSignal): Outcome {
   if (signal.aborted) return classifyThrown(error, signal, false);
-  if (error instanceof McpError) {
-    const outcomeClass: OutcomeClass = error.code === ErrorCode.RequestTimeout ? 'timeout' : 'client_error';
-    return { class: outcomeClass, code: `MCP ${error.code}`, message: errorMessage(error) };
+  if (error instanceof SdkHttpError) {
+    return { class: classifyHttpStatus(error.status), code: `HTTP ${error.status}`, message: errorMessage(error) };
   }
+  if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { class: 'timeout', code: `MCP ${error.code}`, message: errorMessage(error) };
+  if (error instanceof ProtocolError) return { class: 'client_error', code: `MCP ${error.code}`, message: errorMessage(error) };
   const status = (error as { code?: unknown }).code;
   if (typeof status === 'number' && status >= 400 && status < 600) {
     return { class: classifyHttpStatus(status), code: `HTTP ${status}`, message: errorMessage(error) };

@@ -1,5 +1,5 @@
 /** pistom over Streamable HTTP, through the SDK's transport with a dedicated undici Agent. */
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { displayUrl } from '../redact.js';
 import { createMcpTarget } from './mcp-client.js';

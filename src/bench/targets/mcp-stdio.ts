@@ -1,5 +1,5 @@
 /** pistom over stdio: the bench starts the command and speaks MCP on its stdin/stdout. */
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { splitCommandLine } from '../command-line.js';
 import { createMcpTarget } from './mcp-client.js';
 import type { Target, TargetContext } from './target.js';

@@ -3,7 +3,7 @@
  * itself, so the HTTP side only needs the envelope right; a zod union per message costs more
  * than the rest of a call's HTTP handling.
  */
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

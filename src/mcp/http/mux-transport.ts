@@ -1,23 +1,24 @@
 /**
- * Stateless Streamable HTTP without a server per request: one long-lived McpServer behind one
- * transport that multiplexes every HTTP exchange. Request ids are rewritten to ids unique to this
- * process on the way in and restored on the way out, so that clients that all count from 1 never
- * collide. The SDK's own stateless transport must be rebuilt (with its server) for every request,
- * which is what limits its throughput.
+ * Stateless Streamable HTTP without a server per request: one long-lived McpServer per era behind
+ * one transport that multiplexes every HTTP exchange. Request ids are rewritten to ids unique to
+ * this process on the way in and restored on the way out, so clients that all count from 1 never
+ * collide, and everything the server sends about a request (its answer, its progress) goes to the
+ * exchange that carried it and nowhere else. The SDK's own stateless handler builds a server per
+ * request, which is what limits its throughput.
+ *
+ * The transport extends the SDK's per-request transport only so that connecting a server to it
+ * binds that server to the 2026-07-28 revision, as the SDK's own entry does; every method that
+ * touches the wire is pistom's.
  */
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { PerRequestHTTPServerTransport, type AuthInfo, type JSONRPCMessage, type MessageClassification, type RequestId, type TransportSendOptions } from '@modelcontextprotocol/server';
+import { LATEST_MODERN_VERSION, RPC, type Era } from '../protocol.js';
 
 /** The side of one HTTP exchange that the transport writes to. */
 export interface ExchangeSink {
-  /** Identifies the caller (token or address), so a cancellation can only touch its own calls. */
-  readonly clientKey: string;
   /** A notification tied to one of this exchange's requests (progress); may be dropped in JSON mode. */
   notify(message: JSONRPCMessage): void;
-  /** The answer to one request, with its original id restored. */
-  respond(message: JSONRPCMessage): void;
-  /** A request that will get no answer (cancelled): the exchange stops waiting for it. */
-  abandon(originalId: RequestId): void;
+  /** The answer to one request, with its original id restored. `early` when produced during dispatch (a ladder rejection). */
+  respond(message: JSONRPCMessage, early: boolean): void;
 }
 
 interface Route {
@@ -25,16 +26,20 @@ interface Route {
   originalId: RequestId;
 }
 
-export class MultiplexTransport implements Transport {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: <T extends JSONRPCMessage>(message: T) => void;
-
+export class MultiplexTransport extends PerRequestHTTPServerTransport {
   private nextId = 1;
   private readonly routes = new Map<number, Route>();
+  private readonly classification: MessageClassification | undefined;
+  private dispatching = false;
   private closed = false;
 
-  async start(): Promise<void> {}
+  constructor(readonly era: Era) {
+    const classification: MessageClassification = era === 'modern' ? { era: 'modern', revision: LATEST_MODERN_VERSION } : { era: 'legacy' };
+    super({ classification });
+    this.classification = era === 'modern' ? classification : undefined;
+  }
+
+  override async start(): Promise<void> {}
 
   /** Calls in progress, across all exchanges. */
   get pending(): number {
@@ -42,54 +47,62 @@ export class MultiplexTransport implements Transport {
   }
 
   /** Feeds one client request into the server; returns the internal id it runs under. */
-  dispatchRequest(sink: ExchangeSink, message: JSONRPCMessage & { id: RequestId; method: string }): number {
+  dispatchRequest(sink: ExchangeSink, message: JSONRPCMessage & { id: RequestId; method: string }, authInfo?: AuthInfo): number {
     const id = this.nextId++;
     this.routes.set(id, { sink, originalId: message.id });
-    this.onmessage?.({ ...message, id });
+    this.deliver({ ...message, id } as JSONRPCMessage, authInfo);
     return id;
   }
 
-  /** Feeds a client notification in; a cancellation is mapped to the caller's own request. */
-  dispatchNotification(sink: ExchangeSink, message: JSONRPCMessage & { method: string; params?: Record<string, unknown> }): void {
+  /**
+   * Feeds a client notification in. A cancellation may only name a request of the same exchange
+   * (`ownIds` maps its original ids to internal ones): over HTTP a client cancels by closing the
+   * exchange, and nothing outside an exchange can say which request an id belongs to.
+   */
+  dispatchNotification(message: JSONRPCMessage & { method: string; params?: Record<string, unknown> }, ownIds: ReadonlyMap<RequestId, number>, authInfo?: AuthInfo): void {
     if (message.method === 'notifications/cancelled') {
-      const target = message.params?.requestId;
-      for (const [id, route] of this.routes) {
-        if (route.sink.clientKey === sink.clientKey && route.originalId === target) {
-          this.cancel(id, typeof message.params?.reason === 'string' ? message.params.reason : 'cancelled by the client');
-          return;
-        }
-      }
+      const internal = ownIds.get(message.params?.requestId as RequestId);
+      if (internal !== undefined) this.cancel(internal, typeof message.params?.reason === 'string' ? message.params.reason : 'cancelled by the client');
       return;
     }
-    this.onmessage?.(message);
+    this.deliver(message, authInfo);
   }
 
-  /** Aborts a request whose client went away; its eventual answer is dropped. */
+  /** Aborts a request (its client went away or cancelled it): the server stops, and its answer is never sent. */
   cancel(id: number, reason: string): void {
     const route = this.routes.get(id);
     if (!route) return;
     this.routes.delete(id);
-    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
-    route.sink.abandon(route.originalId);
+    this.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+    route.sink.respond({ jsonrpc: '2.0', id: route.originalId, error: { code: RPC.requestCancelled, message: `Request cancelled: ${reason}` } }, false);
   }
 
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  private deliver(message: JSONRPCMessage, authInfo?: AuthInfo): void {
+    this.dispatching = true;
+    try {
+      this.onmessage?.(message, { ...(this.classification ? { classification: this.classification } : {}), ...(authInfo ? { authInfo } : {}) });
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if ('id' in message && ('result' in message || 'error' in message)) {
       const id = message.id as number;
       const route = this.routes.get(id);
       if (!route) return;
       this.routes.delete(id);
-      route.sink.respond({ ...message, id: route.originalId } as JSONRPCMessage);
+      route.sink.respond({ ...message, id: route.originalId } as JSONRPCMessage, this.dispatching);
       return;
     }
     const related = options?.relatedRequestId;
     if ('method' in message && !('id' in message) && related !== undefined) {
       this.routes.get(related as number)?.sink.notify(message);
     }
-    // Server-initiated requests and unrelated notifications have no stream to go to in stateless mode.
+    // Server-initiated requests and unrelated notifications have no stream to go to when stateless.
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.routes.clear();

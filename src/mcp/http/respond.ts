@@ -1,5 +1,10 @@
 /** Small helpers to answer HTTP requests with JSON and JSON-RPC errors. */
 import type { ServerResponse } from 'node:http';
+import { RPC } from '../protocol.js';
+
+export { RPC };
+
+export type JsonRpcId = string | number | null;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -11,9 +16,33 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** JSON-RPC error codes used on the HTTP side. */
-export const RPC = { parseError: -32700, invalidRequest: -32600, serverError: -32000 } as const;
+/** A JSON-RPC error answer; `id` is the request's when it is known, so the client can match it. */
+export function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}, id: JsonRpcId = null, data?: unknown): void {
+  sendJson(res, status, { jsonrpc: '2.0', id, error: { code, message, ...(data !== undefined ? { data } : {}) } }, headers);
+}
 
-export function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { jsonrpc: '2.0', id: null, error: { code, message } }, headers);
+/** The id of a parsed single JSON-RPC message, when it has a usable one. */
+export function idOf(body: unknown): JsonRpcId {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/**
+ * HTTP statuses for errors the 2026-07-28 transport binding ties to a status (a request refused
+ * before any handler ran); every other JSON-RPC error travels with 200.
+ */
+const MODERN_ERROR_STATUS: Record<number, number> = {
+  [RPC.parseError]: 400,
+  [RPC.invalidRequest]: 400,
+  [RPC.methodNotFound]: 404,
+  [RPC.unsupportedProtocolVersion]: 400,
+  [RPC.missingClientCapability]: 400,
+  [RPC.headerMismatch]: 400,
+};
+
+/** The status for a modern-era error answer: `early` errors come from the dispatch gates, not a handler. */
+export function modernErrorStatus(code: number, early: boolean): number {
+  if (code === RPC.missingClientCapability) return 400;
+  return early ? (MODERN_ERROR_STATUS[code] ?? 200) : 200;
 }

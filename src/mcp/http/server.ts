@@ -1,22 +1,33 @@
 /**
- * The HTTP front: Streamable HTTP at /mcp (stateless by default, stateful sessions as an option),
- * GET /healthz (the process lives), GET /readyz (a node can serve), GET /metrics when enabled.
- * Guards (Host, Origin, bearer token) and the body limit apply to /mcp.
+ * The HTTP front: Streamable HTTP at /mcp for both protocol eras, GET /healthz (the process
+ * lives), GET /readyz (a node can serve), GET /metrics when enabled.
+ *
+ * Each POST to /mcp is classified by the SDK's own classifier: a request that carries the
+ * 2026-07-28 `_meta` envelope goes to the modern server, anything else to the 2025 one (stateless
+ * by default, sessions with `--stateful`). Both stateless paths run one long-lived server behind a
+ * multiplexing transport (mux-transport.ts). Guards (Host, Origin, bearer token), the rate limit
+ * and the body bounds apply to /mcp before any of that.
+ *
+ * Seams for issue 11 (bounded fronts): connection caps and idle reaping go in the constructor
+ * ('connection' listener); batch size caps and per-call rate-limit charging go in handleLegacy
+ * (a batch is one array there); answer-size bounds go in stateless.ts (Exchange.finish); the
+ * normalized rate-limit key is RequestGuard.clientKey; /metrics caching goes in route().
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { classifyInboundRequest, type AuthInfo, type McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
+import { LEGACY_VERSIONS, MODERN_VERSIONS, SUPPORTED_VERSIONS, RPC, type Era } from '../protocol.js';
 import { readBody, BodyTooLargeError } from './body.js';
 import { RequestGuard, isLoopbackHost } from './guards.js';
 import { jsonDepthOver, requestIdOf } from './json-depth.js';
 import { ClientRateLimiter } from './rate-limit.js';
 import { MultiplexTransport } from './mux-transport.js';
-import { RPC, sendJson, sendRpcError } from './respond.js';
+import { idOf, sendJson, sendRpcError } from './respond.js';
 import { SessionManager } from './sessions.js';
+import { standardHeaderProblem } from './standard-headers.js';
 import { handleStatelessPost } from './stateless.js';
 
 export interface MetricsEndpoint {
@@ -26,7 +37,8 @@ export interface MetricsEndpoint {
 
 export interface HttpServerOptions {
   http: Config['http'];
-  createMcpServer: () => McpServer;
+  /** A server for one era; the front keeps one per era (and one per session when stateful). */
+  createMcpServer: (era: Era) => McpServer;
   /** True when at least one node can serve. */
   ready: () => boolean;
   metrics?: MetricsEndpoint;
@@ -37,13 +49,23 @@ export class HttpStartError extends Error {
   override readonly name = 'HttpStartError';
 }
 
+interface Leg {
+  server: McpServer;
+  transport: MultiplexTransport;
+}
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 export class PistomHttpServer {
   private readonly server: Server;
   private readonly guard: RequestGuard;
   private readonly rateLimiter: ClientRateLimiter | undefined;
   private readonly logger: Logger;
   private readonly sockets = new Set<Socket>();
-  private mux: { server: McpServer; transport: MultiplexTransport } | undefined;
+  private legs: Record<Era, Leg> | undefined;
   private sessions: SessionManager | undefined;
   private draining = false;
 
@@ -71,17 +93,19 @@ export class PistomHttpServer {
     // No 'clientError' listener on purpose: Node's own answers malformed requests with 400, oversized
     // headers with 431 and slow ones with 408, and never writes into a response already started.
     if (http.stateful) {
-      this.sessions = new SessionManager({ createServer: options.createMcpServer, idleMs: http.session_idle_ms, maxSessions: http.max_sessions });
+      this.sessions = new SessionManager({ createServer: () => options.createMcpServer('legacy'), idleMs: http.session_idle_ms, maxSessions: http.max_sessions });
     }
   }
 
   async listen(): Promise<string> {
-    if (!this.options.http.stateful) {
-      const transport = new MultiplexTransport();
-      const server = this.options.createMcpServer();
+    const leg = async (era: Era): Promise<Leg> => {
+      const transport = new MultiplexTransport(era);
+      const server = this.options.createMcpServer(era);
+      server.server.onerror = (error) => this.logger.debug({ err: error, era }, 'MCP protocol error');
       await server.connect(transport);
-      this.mux = { server, transport };
-    }
+      return { server, transport };
+    };
+    this.legs = { modern: await leg('modern'), legacy: await leg('legacy') };
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.http.port, this.options.http.host, () => {
@@ -98,9 +122,9 @@ export class PistomHttpServer {
     return `http://${host}:${address.port}`;
   }
 
-  /** Calls still being answered over HTTP. */
+  /** Calls still being answered over stateless HTTP. */
   get pending(): number {
-    return this.mux?.transport.pending ?? 0;
+    return (this.legs?.modern.transport.pending ?? 0) + (this.legs?.legacy.transport.pending ?? 0);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -126,7 +150,8 @@ export class PistomHttpServer {
       req.resume();
       return sendRpcError(res, failure.status, RPC.serverError, failure.message, failure.headers);
     }
-    const rate = this.rateLimiter?.take(this.guard.clientKey(req));
+    const clientKey = this.guard.clientKey(req);
+    const rate = this.rateLimiter?.take(clientKey);
     if (rate && !rate.allowed) {
       req.resume();
       return sendRpcError(res, 429, RPC.serverError, `Too Many Requests: this client is limited to ${this.rateLimiter!.describe()}; retry in ${rate.retryAfterSeconds} s`, { 'retry-after': String(rate.retryAfterSeconds) });
@@ -135,33 +160,56 @@ export class PistomHttpServer {
       req.resume();
       return sendRpcError(res, 503, RPC.serverError, 'pistom is shutting down; retry on another replica', { 'retry-after': '1' });
     }
-    const version = req.headers['mcp-protocol-version'];
-    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      req.resume();
-      return sendRpcError(res, 400, RPC.serverError, `unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
-    }
-    if (this.sessions) return this.handleStateful(req, res);
-    if (req.method !== 'POST') {
-      req.resume();
-      return sendRpcError(res, 405, RPC.serverError, 'Method not allowed: this server is stateless; send JSON-RPC with POST', { allow: 'POST' });
-    }
+    // The caller's key travels with its requests (task ownership); the token itself never does.
+    const authInfo: AuthInfo | undefined = this.guard.authRequired ? { token: '', clientId: clientKey, scopes: [] } : undefined;
+    if (req.method !== 'POST') return this.handleBodyless(req, res);
     const body = await this.readJsonBody(req, res);
     if (body === undefined) return;
-    handleStatelessPost(this.mux!.transport, req, res, body, this.guard.clientKey(req));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (error) {
+      return sendRpcError(res, 400, RPC.parseError, `Parse error: the body is not valid JSON (${(error as Error).message})`);
+    }
+    const outcome = classifyInboundRequest({
+      httpMethod: 'POST',
+      protocolVersionHeader: firstHeader(req, 'mcp-protocol-version'),
+      mcpMethodHeader: firstHeader(req, 'mcp-method'),
+      mcpNameHeader: firstHeader(req, 'mcp-name'),
+      body: parsed,
+    });
+    if (outcome.kind === 'reject') return sendRpcError(res, outcome.httpStatus, outcome.code, outcome.message, {}, idOf(parsed), outcome.data);
+    if (outcome.kind === 'modern') return this.handleModern(req, res, parsed, outcome.message.method, outcome.classification.revision, authInfo);
+    return this.handleLegacy(req, res, parsed, authInfo);
   }
 
-  private async handleStateful(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let parsed: unknown;
-    if (req.method === 'POST') {
-      const body = await this.readJsonBody(req, res);
-      if (body === undefined) return;
-      try {
-        parsed = JSON.parse(body);
-      } catch (error) {
-        return sendRpcError(res, 400, RPC.parseError, `Parse error: the body is not valid JSON (${(error as Error).message})`);
-      }
+  private handleModern(req: IncomingMessage, res: ServerResponse, parsed: unknown, method: string, revision: string | undefined, authInfo: AuthInfo | undefined): void {
+    const id = idOf(parsed);
+    if (revision === undefined || !(MODERN_VERSIONS as readonly string[]).includes(revision)) {
+      const requested = revision ?? 'unknown';
+      return sendRpcError(res, 400, RPC.unsupportedProtocolVersion, `Unsupported protocol version: ${requested}; this server speaks ${SUPPORTED_VERSIONS.join(', ')} (2026-07-28 per request; the others after initialize)`, {}, id, { supported: [...MODERN_VERSIONS], requested });
     }
-    await this.sessions!.handle(req, res, parsed);
+    if (id !== null) {
+      const problem = standardHeaderProblem(req.headers, method, (parsed as { params?: unknown }).params);
+      if (problem) return sendRpcError(res, 400, problem.code, problem.message, {}, id, problem.data);
+    }
+    handleStatelessPost({ transport: this.legs!.modern.transport, req, res, body: parsed, authInfo });
+  }
+
+  private async handleLegacy(req: IncomingMessage, res: ServerResponse, parsed: unknown, authInfo: AuthInfo | undefined): Promise<void> {
+    const version = firstHeader(req, 'mcp-protocol-version');
+    if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
+      return sendRpcError(res, 400, RPC.serverError, `unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_VERSIONS.join(', ')}`, {}, idOf(parsed));
+    }
+    if (this.sessions) return this.sessions.handle(req, res, parsed);
+    handleStatelessPost({ transport: this.legs!.legacy.transport, req, res, body: parsed, authInfo });
+  }
+
+  /** GET and DELETE: session operations of the 2025 era. */
+  private async handleBodyless(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.sessions) return this.sessions.handle(req, res, undefined);
+    req.resume();
+    sendRpcError(res, 405, RPC.serverError, 'Method not allowed: this server is stateless; send JSON-RPC with POST', { allow: 'POST' });
   }
 
   /** The body as text, or undefined after answering the error. */
@@ -184,8 +232,7 @@ export class PistomHttpServer {
     }
     const maxDepth = this.options.http.max_json_depth;
     if (jsonDepthOver(body, maxDepth) !== undefined) {
-      const error = { code: RPC.invalidRequest, message: `Invalid Request: JSON nested deeper than ${maxDepth} levels (http.max_json_depth); MCP messages need far fewer` };
-      sendJson(res, 400, { jsonrpc: '2.0', id: requestIdOf(body), error });
+      sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request: JSON nested deeper than ${maxDepth} levels (http.max_json_depth); MCP messages need far fewer`, {}, requestIdOf(body));
       return undefined;
     }
     return body;
@@ -199,7 +246,8 @@ export class PistomHttpServer {
   async close(): Promise<void> {
     this.draining = true;
     await this.sessions?.close();
-    await this.mux?.server.close().catch(() => undefined);
+    await this.legs?.modern.server.close().catch(() => undefined);
+    await this.legs?.legacy.server.close().catch(() => undefined);
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();

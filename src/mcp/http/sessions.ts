@@ -1,16 +1,19 @@
 /**
- * Stateful mode: one SDK StreamableHTTPServerTransport and McpServer per MCP session
- * (Mcp-Session-Id), with a cap on sessions and an idle timeout.
+ * Stateful mode (2025 era, `--stateful`): one SDK Streamable HTTP transport and McpServer per MCP
+ * session (Mcp-Session-Id), with a cap on sessions and an idle timeout. The session is the scope
+ * of its requests: ids, cancellations and progress never cross sessions.
+ *
+ * Seam for issue 11: `handle` receives the caller's key; binding a session to the key that opened
+ * it (and capping sessions per key) goes in `open` and at the lookup below.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { RPC, sendRpcError } from './respond.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import { RPC, idOf, sendRpcError } from './respond.js';
 
 interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHTTPServerTransport;
   server: McpServer;
   lastSeen: number;
 }
@@ -40,7 +43,7 @@ export class SessionManager {
     if (sessionId) {
       const session = this.sessions.get(sessionId);
       if (!session) {
-        sendRpcError(res, 404, RPC.serverError, 'Session not found: it expired or the server restarted; start a new session with initialize');
+        sendRpcError(res, 404, RPC.serverError, 'Session not found: it expired or the server restarted; start a new session with initialize', {}, idOf(parsedBody));
         return;
       }
       session.lastSeen = Date.now();
@@ -48,15 +51,19 @@ export class SessionManager {
       return;
     }
     if (req.method !== 'POST' || !isInitializeRequest(parsedBody)) {
-      sendRpcError(res, 400, RPC.serverError, 'Bad Request: no Mcp-Session-Id header; the first request of a session must be initialize');
+      sendRpcError(res, 400, RPC.serverError, 'Bad Request: no Mcp-Session-Id header; the first request of a session must be initialize', {}, idOf(parsedBody));
       return;
     }
     if (this.sessions.size >= this.options.maxSessions) {
-      sendRpcError(res, 503, RPC.serverError, `too many open sessions (${this.options.maxSessions}); close one or retry later`, { 'retry-after': '5' });
+      sendRpcError(res, 503, RPC.serverError, `too many open sessions (${this.options.maxSessions}); close one or retry later`, { 'retry-after': '5' }, idOf(parsedBody));
       return;
     }
+    await this.open(req, res, parsedBody);
+  }
+
+  private async open(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void> {
     const server = this.options.createServer();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         this.sessions.set(id, { transport, server, lastSeen: Date.now() });

@@ -11,7 +11,7 @@ export function startSims(count: number, flags: string[] = []): Promise<SimProce
   return spawnSim({ count, flags });
 }
 
-export async function startTarget(mode: 'pistom' | 'naive' | 'echo', backend: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startTarget(mode: string, backend: string): Promise<{ url: string; close(): Promise<void> }> {
   const script = fileURLToPath(new URL('./target-server.ts', import.meta.url));
   const child = await spawnForLine(['--import', 'tsx', script, '--mode', mode, '--backend', backend]);
   return { url: child.line.trim(), close: child.close };

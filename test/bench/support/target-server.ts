@@ -1,8 +1,10 @@
 /**
  * One HTTP server under test, in its own process, for test/bench/http-throughput.ts:
  *   pistom  pistom's stateless Streamable HTTP (one server, multiplexed)
- *   naive   the MCP SDK's stateless example pattern: a new McpServer and transport per request,
- *           with the same tools and the same router behind them
+ *   naive   the v1 MCP SDK's stateless example pattern: a new McpServer and transport per request,
+ *           with the same tools and the same router behind them (2025 era only)
+ *   sdk-v2  the v2 SDK's own handler (createMcpHandler, both eras; a server per request from
+ *           the same factory pistom uses), mounted with @modelcontextprotocol/node
  *   echo    a bare node:http JSON-RPC echo (no MCP, no upstream call): the ceiling of node:http
  * Prints its URL on stdout, stops on SIGTERM.
  */
@@ -10,6 +12,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { McpServer as V1McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { z } from 'zod';
+import { ExecuteInputSchema } from '../../../src/request/schema.js';
+import { formatExecuteText } from '../../../src/mcp/format.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { createPistom } from '../../../src/app.js';
 import { PistomHttpServer } from '../../../src/mcp/http/server.js';
@@ -21,10 +29,30 @@ const pistom = createPistom(config, { healthChecks: false });
 
 let url: string;
 let close: () => Promise<void>;
+/** The v1 SDK's McpServer with the same execute tool and router (the v1 line cannot host pistom's v2 server). */
+function v1Server(): V1McpServer {
+  const server = new V1McpServer({ name: 'pistom-v1-baseline', version: '0.0.0' }, { capabilities: { tools: {} } });
+  server.registerTool('execute', { inputSchema: ExecuteInputSchema.shape as unknown as Record<string, z.ZodType> }, async (input: unknown, extra) => {
+    const result = await pistom.router.execute(input as never, { signal: extra.signal });
+    return { content: [{ type: 'text' as const, text: formatExecuteText(result) }], structuredContent: result };
+  });
+  return server;
+}
+
 if (mode === 'pistom') {
   const http = new PistomHttpServer({ http: config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready });
   url = `${await http.listen()}/mcp`;
   close = () => http.close();
+} else if (mode === 'sdk-v2') {
+  const handler = createMcpHandler(({ era }) => pistom.createMcpServer(era));
+  const node = toNodeHandler(handler);
+  const server = createServer((req, res) => void node(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+  close = async () => {
+    await handler.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
 } else {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -36,7 +64,7 @@ if (mode === 'pistom') {
       res.end(text);
       return;
     }
-    const mcp = pistom.createMcpServer();
+    const mcp = v1Server();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();

@@ -4,7 +4,7 @@
  * way to wait until the cluster serves again once a fault is cleared.
  */
 import { expect } from 'vitest';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import { connectHttp, type ToolResult } from '../../helpers/pistom.js';
 import { load } from '../../helpers/inprocess.js';
 
@@ -46,10 +46,10 @@ export interface CountingClient {
 
 export async function connectCounting(url: string, headers: Record<string, string> = {}): Promise<CountingClient> {
   const connected = await connectHttp(url, headers);
-  const transport = connected.client.transport!;
+  const transport = connected.transport;
   const answers = new Map<string | number, number>();
   const originalSend = transport.send.bind(transport);
-  transport.send = async (message: JSONRPCMessage, options) => {
+  transport.send = async (message: JSONRPCMessage, options?: Parameters<typeof originalSend>[1]) => {
     const id = 'method' in message && 'id' in message && message.method === 'tools/call' ? message.id : undefined;
     if (id !== undefined) answers.set(id, answers.get(id) ?? 0);
     try {
@@ -61,7 +61,7 @@ export async function connectCounting(url: string, headers: Record<string, strin
     }
   };
   const originalReceive = transport.onmessage!;
-  transport.onmessage = (message: JSONRPCMessage, extra) => {
+  transport.onmessage = (message: JSONRPCMessage, extra?: Parameters<typeof originalReceive>[1]) => {
     const id = 'id' in message ? message.id : undefined;
     if (id !== undefined && ('result' in message || 'error' in message) && answers.has(id)) answers.set(id, answers.get(id)! + 1);
     originalReceive(message, extra);
