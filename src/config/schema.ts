@@ -104,11 +104,11 @@ export const HealthSchema = z
     unhealthy_threshold: positiveInt().default(3).describe('Failed checks in a row that mark a node unhealthy.'),
     healthy_threshold: positiveInt().default(2).describe('Successful checks in a row that mark it healthy again.'),
     probe_after_min_ms: positiveInt()
-      .default(250)
+      .default(200)
       .describe('An attempt that waits this long at least on a node that has answered nothing meanwhile gets the node probed (twice the recent 95th percentile of answers, within the min and max).'),
     probe_after_max_ms: positiveInt().default(5_000).describe('Upper bound of that wait.'),
     probe_timeout_ms: positiveInt()
-      .default(1_000)
+      .default(500)
       .describe("How long a liveness probe may take. A node that fails it is out of rotation and its calls move to other nodes; long runs on a node that answers its probe are never cut short."),
   })
   .strict();

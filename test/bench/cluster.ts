@@ -2,15 +2,12 @@
  * The cluster figures of the README, measured with `pistom bench` (runBench) against pistom (the
  * built CLI over Streamable HTTP) in front of simulated nodes in their own processes:
  *   capacity    throughput through pistom as a share of the cluster's capacity, 1/2/4/8 nodes
- *   slow-node   one node 4x slower: p99 under least-loaded, round-robin, and nginx round-robin
- *   node-death  client-visible errors when one of three nodes dies at half load
- *   npm run bench -- cluster [--only capacity|slow-node|node-death] [--seconds 8]
+ *   npm run bench -- cluster [--seconds 8]
+ * Faults (a slow, frozen or dying node, poisoned calls) are in failures.ts.
  */
 import { parseArgs } from 'node:util';
 import { runBench } from '../../src/bench/run.js';
-import type { BenchReport } from '../../src/bench/report/types.js';
 import { startHttpPistom, writeConfig, type HttpPistom } from '../helpers/pistom.js';
-import { nginxAvailable, startNginx } from './support/nginx.js';
 import { startSims } from './support/processes.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, seconds: { type: 'string', default: '8' } } });
@@ -62,73 +59,7 @@ async function capacity(): Promise<void> {
   }
 }
 
-async function slowNode(): Promise<void> {
-  const fast = 20;
-  const slow = fast * 4;
-  const capacityPerS = 2 * ((SLOTS * 1000) / fast) + (SLOTS * 1000) / slow;
-  const rate = Math.round(capacityPerS * 0.6);
-  const simProcesses = await Promise.all([fast, fast, slow].map((latency) => startSims(1, ['--slots', String(SLOTS), '--latency', String(latency), '--time-scale', '0'])));
-  const nodes = simProcesses.map((sims, i) => ({ name: `sim-${i + 1}${i === 2 ? '-slow' : ''}`, url: sims.nodes[0]!.url }));
-  console.log(`\nOne node 4x slower (${fast}, ${fast}, ${slow} ms per job, ${SLOTS} slots each, capacity ${capacityPerS}/s), open loop at ${rate}/s (60%), ${seconds} s`);
-  console.log(row(['front', 'p50 ms', 'p99 ms', 'max ms', 'share of the slow node', 'failed']));
-  console.log(row(['---', '---:', '---:', '---:', '---:', '---:']));
-  const slowShare = (report: BenchReport) => {
-    const node = report.nodes.find((n) => n.node.includes('slow') || n.node === nodes[2]!.url);
-    return node ? `${(node.share * 100).toFixed(1)}%` : 'n/a';
-  };
-  const print = (label: string, report: BenchReport, share: string) =>
-    console.log(row([label, report.latencyMs.p50.toFixed(1), report.latencyMs.p99.toFixed(1), report.latencyMs.max.toFixed(1), share, report.counts.failed]));
-  try {
-    for (const strategy of ['least-loaded', 'round-robin']) {
-      const pistom = await pistomFor(nodes, strategy);
-      try {
-        const report = await runBench({ target: { kind: 'mcp-http', url: `${pistom.url}/mcp` }, rate, durationMs: seconds * 1000, warmupMs: 1000, workload: 'hello' }, quiet);
-        print(`pistom ${strategy}`, report, slowShare(report));
-      } finally {
-        await pistom.stop();
-      }
-    }
-    if (nginxAvailable()) {
-      const nginx = await startNginx(nodes.map((node) => node.url));
-      try {
-        const report = await runBench({ target: { kind: 'piston', urls: [nginx.url] }, rate, durationMs: seconds * 1000, warmupMs: 1000, workload: 'hello' }, quiet);
-        print('nginx round-robin (no MCP)', report, '33.3% (round-robin)');
-      } finally {
-        await nginx.close();
-      }
-    } else {
-      console.log('| nginx round-robin | not installed: apt-get install nginx | | | | |');
-    }
-  } finally {
-    await Promise.all(simProcesses.map((sims) => sims.close()));
-  }
-}
-
-async function nodeDeath(): Promise<void> {
-  const serviceMs = 50;
-  const simProcesses = await Promise.all([0, 1, 2].map(() => startSims(1, ['--slots', String(SLOTS), '--latency', String(serviceMs), '--time-scale', '0'])));
-  const nodes = simProcesses.map((sims, i) => ({ name: `sim-${i + 1}`, url: sims.nodes[0]!.url }));
-  const capacityPerS = (3 * SLOTS * 1000) / serviceMs;
-  const rate = capacityPerS / 2;
-  const pistom = await pistomFor(nodes);
-  try {
-    const killer = setTimeout(() => void simProcesses[0]!.kill(), (1 + seconds / 2) * 1000);
-    const report = await runBench({ target: { kind: 'mcp-http', url: `${pistom.url}/mcp` }, rate, durationMs: seconds * 1000, warmupMs: 1000, workload: 'hello' }, quiet);
-    clearTimeout(killer);
-    console.log(`\nOne of three nodes killed (SIGKILL) halfway through a run at half load (${rate}/s of ${capacityPerS}/s capacity, ${seconds} s)`);
-    const metrics = await (await fetch(`${pistom.url}/metrics`)).text();
-    const retries = [...metrics.matchAll(/^pistom_retries_total\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-    const killedShare = report.nodes.find((node) => node.node === nodes[0]!.name)?.requests ?? 0;
-    console.log(row(['sent', 'answered', 'client-visible errors', 'answered by the killed node (before it died)', 'attempts retried on another node', 'p50 ms', 'p99 ms', 'max ms']));
-    console.log(row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
-    console.log(row([report.counts.sent, report.counts.answered, report.counts.failed, killedShare, retries, report.latencyMs.p50.toFixed(1), report.latencyMs.p99.toFixed(1), report.latencyMs.max.toFixed(1)]));
-  } finally {
-    await pistom.stop();
-    await Promise.all(simProcesses.map((sims) => sims.close()));
-  }
-}
-
-const runs: Record<string, () => Promise<void>> = { capacity, 'slow-node': slowNode, 'node-death': nodeDeath };
+const runs: Record<string, () => Promise<void>> = { capacity };
 for (const [name, run] of Object.entries(runs)) {
   if (values.only && values.only !== name) continue;
   await run();
