@@ -193,6 +193,20 @@ describe('node faults that real Piston nodes show', () => {
     await waitFor(async () => (await getStatus(`${child!.url}/readyz`)).status === 200, 'readiness once a node answers', child);
   });
 
+  it('a hostile node with 40,000 runtimes: its list is refused as not Piston\'s, list_runtimes stays small, calls go to the others', async () => {
+    sims = await startSimCluster(2);
+    sims[0]!.setRuntimes(Array.from({ length: 40_000 }, (_, i) => ({ language: `lang${i}`, version: '1.0.0', aliases: [`l${i}`] })));
+    app = await startInProcess({ nodes: sims.map((sim) => ({ name: sim.name, url: sim.url, caps: CAPS })), health: { interval_ms: 60_000 }, client: { max_response_bytes: 16 * 1024 * 1024 } });
+    const client = await app.connect();
+    const list = await client.call('list_runtimes', {});
+    expect(JSON.stringify(list).length).toBeLessThan(20_000);
+    expect(list.structuredContent!.runtimes.every((runtime: { nodes: string[] }) => !runtime.nodes.includes(sims[0]!.name))).toBe(true);
+    const unknown = await client.call('execute', { language: 'lang12345', code: 'x' });
+    expect(errorOf(unknown)).toMatchObject({ class: 'request_error', code: 'unknown_language' });
+    expect(app.pistom.router.status().nodes[0]!.ejected).toMatchObject({ reason: 'misconfigured', detail: expect.stringContaining('40000 runtimes, more than the 1000 allowed') });
+    expect((await client.call('execute', HELLO)).structuredContent!.node).toBe(sims[1]!.name);
+  });
+
   it('a node addressed by its API base path (the public API form) serves; its root does not, and says it is configuration', async () => {
     sims = [await startSimNode({ name: 'public', basePath: '/api/v2/piston' })];
     app = await startInProcess({ nodes: [{ name: 'public', url: sims[0]!.apiUrl, caps: CAPS }, { name: 'wrong', url: sims[0]!.url, caps: CAPS }], health: { interval_ms: 60_000 }, balancer: { strategy: 'round-robin' } });

@@ -91,6 +91,25 @@ describe('config', () => {
     }
   });
 
+  it('accepts config/example.json, which sets every section', async () => {
+    const config = await loadConfig({ configFile: new URL('../../config/example.json', import.meta.url).pathname }, {});
+    expect(config.nodes.map((node) => node.name)).toEqual(['a', 'b', 'overflow']);
+    expect(config.health.probe_timeout_ms).toBe(500);
+  });
+
+  it('keeps URL credentials out of a duplicate-name error, even from a URL that does not parse', () => {
+    const url = 'http://user:PASSWORD-77@host.test:99999';
+    let message = '';
+    try {
+      parseConfig({ nodes: [{ url }, { url }] });
+    } catch (error) {
+      message = (error as ConfigError).message;
+    }
+    expect(message).toContain('duplicate node name "host.test:99999"');
+    expect(message).not.toContain('PASSWORD-77');
+    expect(message).not.toContain('user');
+  });
+
   it('emits a JSON Schema that describes nodes', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(schema.required).toContain('nodes');
