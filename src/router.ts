@@ -7,63 +7,27 @@
 import type { ResolvedConfig } from './config/schema.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { CatalogEntry } from './cluster/catalog.js';
-import type { AttemptResult } from './cluster/dispatcher.js';
-import type { SuspectVerdict } from './cluster/outlier.js';
-import type { PoisonRecord } from './cluster/poison.js';
-import { CallError, type CallErrorClass } from './errors.js';
+import { CallError } from './errors.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
-import { AttemptAbort, decide, type AttemptOutcome, type NodeFault } from './piston/outcome.js';
-import { InvalidRequestError, prepareRequest, type PreparedRequest } from './request/prepare.js';
+import { AttemptAbort } from './piston/outcome.js';
+import { InvalidRequestError, prepareRequest } from './request/prepare.js';
 import type { ExecuteInput, ExecuteOutput } from './request/schema.js';
 import { AdmissionQueue, type AdmissionLimits } from './router/admission.js';
+import { runAttempts, type AttemptDeps } from './router/attempts.js';
 import * as errors from './router/call-errors.js';
 import { RetryBudget } from './router/retry-budget.js';
-import { nextStep, type Settlement } from './router/retry-policy.js';
-import { resolveRoute, type Route } from './router/route.js';
+import { resolveRoute } from './router/route.js';
 import type { ClusterStatus } from './router/status.js';
+import type { CallContext, CallReport, RouterHooks } from './router/types.js';
 
-export interface ProgressUpdate {
-  stage: 'queued' | 'running' | 'heartbeat' | 'retrying';
-  message: string;
-  node?: string;
-  position?: number;
-}
-
-export interface CallContext {
-  signal?: AbortSignal;
-  onProgress?: (update: ProgressUpdate) => void;
-  requestId?: string;
-  logger?: Logger;
-}
-
-export interface CallReport {
-  outcome: 'ok' | CallErrorClass;
-  code?: string;
-  node?: string;
-  attempts: number;
-  queuedMs: number;
-  totalMs: number;
-}
-
-/** An attempt's outcome as metrics label it: its class, with breaker refusals apart. */
-export type AttemptLabel = 'ok' | 'request_error' | 'node_fault' | 'breaker_open' | 'cancelled';
-
-export interface RouterHooks {
-  callFinished?(report: CallReport): void;
-  attemptFinished?(node: string, outcome: AttemptLabel, ms: number, reason?: string): void;
-  retried?(from: string, reason: string): void;
-  /** A request found poisoned: it failed the same way on two nodes. */
-  poisoned?(nodes: string[]): void;
-}
+export type { AttemptLabel, CallContext, CallReport, ProgressUpdate, RouterHooks } from './router/types.js';
 
 export interface RouterOptions {
   logger?: Logger;
   hooks?: RouterHooks;
   heartbeatMs?: number;
 }
-
-const EXPECTED_LIMITS = ['run_timeout', 'compile_timeout'] as const;
 
 export class Router {
   private readonly admission: AdmissionQueue;
@@ -73,6 +37,7 @@ export class Router {
   private readonly heartbeatMs: number;
   /** Running calls' controllers, so that a drain can cancel what outlives its grace period. */
   private readonly inflight = new Set<AbortController>();
+  private readonly attemptDeps: AttemptDeps;
   /** Every call between entry and answer, queued, routing or running: what a drain waits for. */
   private readonly calls = new Set<Promise<unknown>>();
   private accepting = true;
@@ -86,6 +51,7 @@ export class Router {
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.admission = new AdmissionQueue(admissionLimits(cluster.settings));
     this.budget = new RetryBudget(cluster.settings.retry.budget_ratio, cluster.settings.retry.budget_min_per_s);
+    this.attemptDeps = { cluster, budget: this.budget, hooks: this.hooks, logger: this.logger, heartbeatMs: this.heartbeatMs, inflight: this.inflight };
   }
 
   private get config(): ResolvedConfig {
@@ -153,146 +119,11 @@ export class Router {
       report.queuedMs = performance.now() - enqueued;
       const started = performance.now();
       try {
-        return await this.attempts(route, prepared, input, context, report);
+        return await runAttempts(this.attemptDeps, route, prepared, input, context, report);
       } finally {
         this.admission.observeServiceMs(performance.now() - started);
       }
     });
-  }
-
-  private attemptTimeoutMs(input: ExecuteInput, caps: Record<(typeof EXPECTED_LIMITS)[number], number>, remainingMs: number): number {
-    let expected = 0;
-    for (const name of EXPECTED_LIMITS) {
-      const value = input[name] ?? caps[name];
-      if (value > 0) expected += value;
-    }
-    return Math.max(1, Math.min(remainingMs, expected + this.config.client.answer_margin_ms));
-  }
-
-  /** The attempts of one admitted call, node after node, as the retry policy says. */
-  private async attempts(route: Route, prepared: PreparedRequest, input: ExecuteInput, context: CallContext, report: CallReport): Promise<ExecuteOutput> {
-    const deadline = performance.now() + this.config.retry.deadline_ms;
-    const controller = new AbortController();
-    this.inflight.add(controller);
-    const onCancel = () => controller.abort(new AttemptAbort('cancelled', 'the call was cancelled'));
-    if (context.signal?.aborted) onCancel();
-    else context.signal?.addEventListener('abort', onCancel, { once: true });
-    let candidates = route.candidates;
-    const tried = new Set<string>();
-    /** Nodes this call must not go back to (their fault was not a passing one). */
-    const excluded = new Set<string>();
-    const failures: NodeFault[] = [];
-    const suspects: SuspectVerdict[] = [];
-    const settle = (how: Settlement) => {
-      if (how === 'keep') return;
-      for (const verdict of suspects.splice(0)) {
-        if (how === 'confirm') verdict.confirm();
-        else verdict.absolve();
-      }
-    };
-    try {
-      for (;;) {
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) {
-          throw new CallError('node_fault', 'deadline', `no node answered within the call's deadline of ${this.config.retry.deadline_ms} ms (${failures.map((f) => f.message).join('; ') || 'still running'})`);
-        }
-        if (controller.signal.aborted) throw errors.cancelled(abortMessage(controller.signal.reason));
-        const dispatcher = this.cluster.pick(candidates, excluded, tried);
-        if (!dispatcher) {
-          throw errors.noNode(route.language, route.version, this.cluster.status().filter((node) => candidates.includes(node.name)), failures, report.attempts);
-        }
-        const node = dispatcher.host.name;
-        tried.add(node);
-        report.attempts++;
-        if (report.attempts > 1) context.onProgress?.({ stage: 'retrying', message: `retrying on node ${node} (attempt ${report.attempts})`, node });
-        context.onProgress?.({ stage: 'running', message: `running on node ${node}`, node });
-        const heartbeat = this.startHeartbeat(node, context);
-        let result: AttemptResult;
-        try {
-          result = await dispatcher.execute({ body: route.body, fingerprint: route.fingerprint, timeoutMs: this.attemptTimeoutMs(input, dispatcher.host.config.caps, remaining), signal: controller.signal });
-        } finally {
-          if (heartbeat) clearInterval(heartbeat);
-        }
-        const outcome = result.outcome;
-        if (!decide(outcome).sameNodeAgain) excluded.add(node);
-        this.hooks.attemptFinished?.(node, attemptLabel(outcome), result.ms, outcome.class === 'node_fault' ? outcome.reason : undefined);
-        if (outcome.class === 'node_fault') {
-          failures.push(outcome);
-          if (outcome.reason !== 'breaker_open') (context.logger ?? this.logger).warn({ node, reason: outcome.reason, sent: outcome.sent, status: outcome.status }, 'attempt failed');
-        }
-        if (outcome.class === 'node_fault' && outcome.reason === 'breaker_open') report.attempts--;
-        const step = nextStep(outcome, {
-          attempts: report.attempts,
-          maxAttempts: Math.max(1, this.config.retry.max_attempts),
-          retryAfterSend: this.config.retry.after_send,
-          suspectElsewhere: suspects.some((verdict) => verdict.node !== node),
-        });
-        if (result.verdict) suspects.push(result.verdict);
-        const poison = step.kind === 'poisoned' ? this.rememberPoison(route, suspects, outcome) : undefined;
-        settle(step.settle);
-        switch (step.kind) {
-          case 'answer':
-            return this.answer(outcome, node, report);
-          case 'reject':
-          case 'stop':
-            throw errors.afterAttempts(outcome, failures, report.attempts);
-          case 'poisoned':
-            throw errors.poisoned(poison!);
-          case 'retry': {
-            if (outcome.class === 'node_fault' && outcome.reason !== 'breaker_open' && !this.budget.tryRetry()) {
-              throw errors.afterAttempts(outcome, failures, report.attempts);
-            }
-            if (step.refreshCatalog) {
-              await this.cluster.catalog.refresh(node);
-              const refreshed = await this.cluster.runtimes();
-              const again = resolveRoute(refreshed, prepared, input.language, input.version, (name) => this.cluster.get(name)?.host.config.caps);
-              if (again.version !== route.version || again.candidates.every((name) => excluded.has(name))) throw errors.afterAttempts(outcome, failures, report.attempts);
-              candidates = again.candidates;
-            }
-            if (outcome.class === 'node_fault' && outcome.reason !== 'breaker_open') this.hooks.retried?.(node, outcome.reason);
-            continue;
-          }
-        }
-      }
-    } finally {
-      // Suspect faults no other node gave its opinion on: charged only to a node that fails other requests too.
-      for (const verdict of suspects.splice(0)) verdict.unresolved((signature) => this.cluster.poison.isPoisonSignature(signature));
-      context.signal?.removeEventListener('abort', onCancel);
-      this.inflight.delete(controller);
-    }
-  }
-
-  private answer(outcome: AttemptOutcome, node: string, report: CallReport): ExecuteOutput {
-    if (outcome.class !== 'program_outcome') throw new Error('answer() needs a program outcome');
-    const result = outcome.result;
-    return {
-      language: result.language,
-      version: result.version,
-      node,
-      run: result.run,
-      ...(result.compile ? { compile: result.compile } : {}),
-      attempts: report.attempts,
-      queued_ms: Math.round(report.queuedMs * 10) / 10,
-    };
-  }
-
-  private rememberPoison(route: Route, verdicts: SuspectVerdict[], last: AttemptOutcome): PoisonRecord {
-    const fault = last as NodeFault;
-    const record: PoisonRecord = { detail: fault.detail || fault.message, nodes: [...new Set(verdicts.map((verdict) => verdict.node))] };
-    this.cluster.poison.remember(route.fingerprint, [...new Set(verdicts.map((verdict) => verdict.signature))], record);
-    this.hooks.poisoned?.(record.nodes);
-    this.logger.warn({ nodes: record.nodes, detail: record.detail }, 'request failed the same way on two nodes: answered as a request error, charged to no node');
-    return record;
-  }
-
-  private startHeartbeat(node: string, context: CallContext): NodeJS.Timeout | undefined {
-    if (!context.onProgress) return undefined;
-    const started = performance.now();
-    const timer = setInterval(() => {
-      context.onProgress?.({ stage: 'heartbeat', message: `still running on node ${node} (${Math.round((performance.now() - started) / 1000)} s)`, node });
-    }, this.heartbeatMs);
-    timer.unref();
-    return timer;
   }
 
   async listRuntimes(): Promise<CatalogEntry[]> {
@@ -341,14 +172,4 @@ export class Router {
 
 function admissionLimits(config: ResolvedConfig): AdmissionLimits {
   return { slots: config.nodes.reduce((sum, node) => sum + node.max_concurrent, 0), maxQueue: config.admission.max_queue, maxWaitMs: config.admission.max_wait_ms };
-}
-
-function attemptLabel(outcome: AttemptOutcome): AttemptLabel {
-  if (outcome.class === 'program_outcome') return 'ok';
-  if (outcome.class === 'node_fault' && outcome.reason === 'breaker_open') return 'breaker_open';
-  return outcome.class;
-}
-
-function abortMessage(reason: unknown): string {
-  return reason instanceof Error && reason.message ? reason.message : 'the call was cancelled';
 }
