@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS config files of tools (dependency-cruiser).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['test/**/*.ts', 'src/cli.ts', 'src/bench/**/*.ts', 'src/sim/cli.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -109,7 +109,7 @@ export class Router {
     const prepared = prepareRequest(input);
     const entries = await this.cluster.runtimes();
     if (entries.length === 0) throw errors.noRuntimeList(this.cluster.status());
-    const route = resolveRoute(entries, prepared, input.language, input.version, (node) => this.cluster.get(node)?.host.config.caps);
+    const route = resolveRoute(entries, prepared, input.language, input.version, (node) => this.cluster.capsOf(node));
     const poisoned = this.cluster.poison.request(route.fingerprint);
     if (poisoned) throw errors.poisoned(poisoned);
     this.budget.recordCall();

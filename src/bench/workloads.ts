@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import semver from 'semver';
 import { z } from 'zod';
-import { LIMIT_NAMES, PistonFile } from '../piston/types.js';
+import { LIMIT_NAMES } from '../piston/limits.js';
+import { PistonFile } from '../piston/types.js';
 import type { BenchRequest, RuntimeInfo } from './targets/target.js';
 import { seededRandom } from '../util/random.js';
 

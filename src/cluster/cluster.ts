@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import { secretsOf, type NodeConfig, type ResolvedConfig } from '../config/schema.js';
+import { secretsOf, type NodeCaps, type NodeConfig, type ResolvedConfig } from '../config/schema.js';
 import { PistonClient } from '../piston/client.js';
 import type { RuntimeListOutcome } from '../piston/outcome.js';
 import type { PistonRuntime } from '../piston/types.js';
@@ -227,6 +227,16 @@ export class Cluster {
     const entries = RuntimeCatalog.merge(lists);
     this.merged = { lists, entries };
     return entries;
+  }
+
+  /** The caps configured for a node (what it accepts), undefined for a node no longer configured. */
+  capsOf(name: string): NodeCaps | undefined {
+    return this.hosts.get(name)?.host.config.caps;
+  }
+
+  /** Fetches one node's runtime list again now (it said a runtime it listed is unknown). */
+  async refreshRuntimes(name: string): Promise<void> {
+    await this.catalog.refresh(name);
   }
 
   /** Health-check round now (tests and `pistom check`). */

@@ -61,6 +61,16 @@ export class HostDispatcher {
     this.ledger = new SuspectLedger(host, settings.suspectWindowMs);
   }
 
+  /** The node's configured caps. */
+  get caps(): NodeConfig['caps'] {
+    return this.host.config.caps;
+  }
+
+  /** The node's name. */
+  get name(): string {
+    return this.host.name;
+  }
+
   /** One attempt through the limiter, the breaker and the wire. Never throws. */
   async execute(request: AttemptRequest): Promise<AttemptResult> {
     const started = performance.now();

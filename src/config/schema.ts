@@ -3,7 +3,7 @@
  * the generated JSON Schema (config/pistom.schema.json) and the TypeScript types.
  */
 import { z } from 'zod';
-import { PISTON_DEFAULT_CAPS } from '../piston/types.js';
+import { PISTON_DEFAULT_CAPS } from '../piston/limits.js';
 import { displayUrl, urlSecrets } from '../util/redact.js';
 
 const positiveInt = () => z.number().int().positive();

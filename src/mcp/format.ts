@@ -2,8 +2,7 @@
  * The text form of results, for MCP clients that read no structured content: stdout, stderr,
  * exit code and status clearly delimited, and a plain word when output was cut.
  */
-import type { StageResult } from '../piston/types.js';
-import type { ExecuteOutput } from '../request/schema.js';
+import type { ExecuteOutput, StageResult } from '../request/schema.js';
 
 export function describeStatus(stage: StageResult): string {
   switch (stage.status) {

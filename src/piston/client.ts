@@ -15,7 +15,7 @@ import {
   type NodeFault,
   type RuntimeListOutcome,
 } from './outcome.js';
-import { PISTON_API_PREFIX } from './types.js';
+import { PISTON_API_PREFIX } from './limits.js';
 
 export interface PistonClientOptions {
   /** Node name, used in messages (never the URL's credentials or headers). */

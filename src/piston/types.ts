@@ -4,9 +4,6 @@
  */
 import { z } from 'zod';
 
-/** Where a self-hosted Piston node serves its API (GET /api/v2/runtimes, POST /api/v2/execute). */
-export const PISTON_API_PREFIX = '/api/v2';
-
 export const FileEncoding = z.enum(['utf8', 'base64', 'hex']);
 
 export const PistonFile = z.object({
@@ -15,17 +12,6 @@ export const PistonFile = z.object({
   encoding: FileEncoding.optional(),
 });
 export type PistonFile = z.infer<typeof PistonFile>;
-
-/** Names of the per-request limits Piston accepts (Piston itself checks memory limits first, then timeouts, then CPU times). */
-export const LIMIT_NAMES = [
-  'compile_timeout',
-  'run_timeout',
-  'compile_cpu_time',
-  'run_cpu_time',
-  'compile_memory_limit',
-  'run_memory_limit',
-] as const;
-export type LimitName = (typeof LIMIT_NAMES)[number];
 
 export const PistonExecuteRequest = z.object({
   language: z.string(),
@@ -92,17 +78,3 @@ export function runtimeListProblem(value: unknown, maxRuntimes: number): string 
   const issue = parsed.error.issues[0]!;
   return `${issue.path.join('.') || 'entry'}: ${issue.message}`;
 }
-
-/** Piston's own defaults for the caps a node enforces (PISTON_RUN_TIMEOUT etc.). */
-export const PISTON_DEFAULT_CAPS = {
-  run_timeout: 3000,
-  compile_timeout: 10000,
-  run_cpu_time: 3000,
-  compile_cpu_time: 10000,
-  run_memory_limit: -1,
-  compile_memory_limit: -1,
-  output_max_size: 1024,
-  /** body-parser's default JSON body limit in front of /api/v2/execute (100 KiB). */
-  max_body_bytes: 102400,
-  max_concurrent_jobs: 64,
-} as const;

@@ -4,7 +4,8 @@
  * utf8 file, and the body size. Limits are checked per node against its caps by `fitsCaps`.
  */
 import { posix } from 'node:path';
-import { LIMIT_NAMES, type PistonExecuteRequest } from '../piston/types.js';
+import { LIMIT_NAMES } from '../piston/limits.js';
+import type { PistonExecuteRequest } from '../piston/types.js';
 import type { NodeCaps } from '../config/schema.js';
 import type { ExecuteInput } from './schema.js';
 

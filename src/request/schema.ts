@@ -3,7 +3,10 @@
  * Schema), the router's input type, and the checks that run before anything is sent to a node.
  */
 import { z } from 'zod';
-import { LIMIT_NAMES, StageResult } from '../piston/types.js';
+import { LIMIT_NAMES } from '../piston/limits.js';
+import { StageResult } from '../piston/types.js';
+
+export type { StageResult } from '../piston/types.js';
 
 const limit = (what: string, unit: string) =>
   z

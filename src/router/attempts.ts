@@ -75,7 +75,7 @@ export async function runAttempts(deps: AttemptDeps, route: Route, prepared: Pre
       if (!dispatcher) {
         throw errors.noNode(route.language, route.version, cluster.status().filter((node) => candidates.includes(node.name)), failures, report.attempts);
       }
-      const node = dispatcher.host.name;
+      const node = dispatcher.name;
       tried.add(node);
       report.attempts++;
       if (report.attempts > 1) context.onProgress?.({ stage: 'retrying', message: `retrying on node ${node} (attempt ${report.attempts})`, node });
@@ -83,7 +83,7 @@ export async function runAttempts(deps: AttemptDeps, route: Route, prepared: Pre
       const heartbeat = startHeartbeat(node, context, deps.heartbeatMs);
       let result: AttemptResult;
       try {
-        result = await dispatcher.execute({ body: route.body, fingerprint: route.fingerprint, timeoutMs: attemptTimeoutMs(config, input, dispatcher.host.config.caps, remaining), signal: controller.signal });
+        result = await dispatcher.execute({ body: route.body, fingerprint: route.fingerprint, timeoutMs: attemptTimeoutMs(config, input, dispatcher.caps, remaining), signal: controller.signal });
       } finally {
         if (heartbeat) clearInterval(heartbeat);
       }
@@ -116,8 +116,8 @@ export async function runAttempts(deps: AttemptDeps, route: Route, prepared: Pre
           const fault = outcome.class === 'node_fault' && outcome.reason !== 'breaker_open';
           if (fault && !deps.budget.tryRetry()) throw errors.afterAttempts(outcome, failures, report.attempts);
           if (step.refreshCatalog) {
-            await cluster.catalog.refresh(node);
-            const again = resolveRoute(await cluster.runtimes(), prepared, input.language, input.version, (name) => cluster.get(name)?.host.config.caps);
+            await cluster.refreshRuntimes(node);
+            const again = resolveRoute(await cluster.runtimes(), prepared, input.language, input.version, (name) => cluster.capsOf(name));
             if (again.version !== route.version || again.candidates.every((name) => excluded.has(name))) throw errors.afterAttempts(outcome, failures, report.attempts);
             candidates = again.candidates;
           }

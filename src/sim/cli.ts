@@ -3,11 +3,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CAP_NAMES } from '../piston/limits.js';
 import { PistonRuntimeList, type PistonRuntime } from '../piston/types.js';
 import { DEFAULT_MEMORY_FLOOR_BYTES, startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
 import { normalizeBasePath } from './routes.js';
 
-const CAP_NAMES = ['run_timeout', 'compile_timeout', 'run_cpu_time', 'compile_cpu_time', 'run_memory_limit', 'compile_memory_limit', 'output_max_size'] as const;
 
 export const SIM_USAGE = `Usage: pistom sim [options]
 

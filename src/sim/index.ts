@@ -3,7 +3,8 @@
  * behaviour (validation, errors, quirks, job slots and FIFO queue) with a deterministic model of
  * program outcomes instead of a sandbox, plus fault injection. See docs/sim.md.
  */
-import { PISTON_DEFAULT_CAPS, type PistonRuntime } from '../piston/types.js';
+import { CAP_NAMES, PISTON_DEFAULT_CAPS } from '../piston/limits.js';
+import type { PistonRuntime } from '../piston/types.js';
 import type { SimFault } from './faults.js';
 import { DEFAULT_MEMORY_FLOOR_BYTES } from './model/sandbox-memory.js';
 import { normalizeBasePath } from './routes.js';
@@ -75,7 +76,6 @@ export interface SimNode {
   thaw(): void;
 }
 
-const CAP_NAMES = ['run_timeout', 'compile_timeout', 'run_cpu_time', 'compile_cpu_time', 'run_memory_limit', 'compile_memory_limit', 'output_max_size'] as const;
 
 function checkOptions(opts: SimNodeOptions): void {
   const nonNegative = (name: string, value: number | undefined): void => {

@@ -1,0 +1,54 @@
+/**
+ * The pipeline's direction is enforced by `npm run lint` (.dependency-cruiser.cjs). This checks the
+ * rule set itself: an import against the pipeline fails, an import down the pipeline passes.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cruise, type ICruiseResult, type IForbiddenRuleType } from 'dependency-cruiser';
+
+const rules = createRequire(import.meta.url)('../../.dependency-cruiser.cjs') as { forbidden: IForbiddenRuleType[] };
+const root = mkdtempSync(join(tmpdir(), 'pistom-boundaries-'));
+
+/** A tiny src/ tree: `files` maps a path to what it imports. */
+async function violations(files: Record<string, string[]>): Promise<string[]> {
+  const dir = mkdtempSync(join(root, 'case-'));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+  for (const [path, imports] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), `${imports.map((target, i) => `import * as m${i} from '${target}';\nexport const x${i} = m${i};`).join('\n')}\nexport const here = 1;\n`);
+  }
+  const result = await cruise(['src'], { baseDir: dir, ruleSet: { forbidden: rules.forbidden.filter((rule) => rule.name !== 'no-orphans') }, validate: true, tsPreCompilationDeps: true, tsConfig: { fileName: 'tsconfig.json' } }, { extensions: ['.ts', '.js'] });
+  const output = result.output as ICruiseResult;
+  return output.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
+}
+
+describe('the pipeline rule (npm run lint)', () => {
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('fails an import against the pipeline: config reaching into the cluster', async () => {
+    expect(await violations({ 'src/config/load.ts': ['../cluster/host.js'], 'src/cluster/host.ts': [] })).toEqual(['config-points-down: src/config/load.ts -> src/cluster/host.ts']);
+  });
+
+  it('fails the MCP layer reaching past the router into the wire, and the simulator reaching into the router', async () => {
+    expect(await violations({ 'src/mcp/server.ts': ['../piston/client.js'], 'src/piston/client.ts': [], 'src/sim/server.ts': ['../router.js'], 'src/router.ts': [] })).toEqual([
+      'mcp-points-down: src/mcp/server.ts -> src/piston/client.ts',
+      'sim-points-down: src/sim/server.ts -> src/router.ts',
+    ]);
+  });
+
+  it('passes imports down the pipeline, and Piston constants read from anywhere', async () => {
+    expect(
+      await violations({
+        'src/mcp/server.ts': ['../router.js'],
+        'src/router.ts': ['./cluster/cluster.js'],
+        'src/cluster/cluster.ts': ['../piston/client.js', '../config/schema.js'],
+        'src/piston/client.ts': ['./limits.js'],
+        'src/config/schema.ts': ['../piston/limits.js'],
+        'src/piston/limits.ts': [],
+      }),
+    ).toEqual([]);
+  });
+});
