@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from './duration.js';
 import { DEFAULTS, LIMITS, type BenchOptionsInput } from './options.js';
 import { BUILTIN_WORKLOADS, isBuiltinWorkload } from './workloads.js';
+import { isHeaderName } from '../util/http-names.js';
 
 export const HELP = `pistom bench: load-test Piston nodes or pistom, and report what they hold.
 
@@ -167,8 +168,6 @@ function checkCommand(command: string): string {
   return command;
 }
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 function parseHeaders(entries: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const entry of entries) {
@@ -177,7 +176,7 @@ function parseHeaders(entries: string[]): Record<string, string> {
     if (colon <= 0) throw new UsageError('--header must look like "Name: value", e.g. --header "Authorization: Bearer TOKEN"');
     const name = entry.slice(0, colon).trim();
     const value = entry.slice(colon + 1).trim();
-    if (!HEADER_NAME.test(name)) throw new UsageError('--header: the name before ":" is not a valid HTTP header name');
+    if (!isHeaderName(name)) throw new UsageError('--header: the name before ":" is not a valid HTTP header name');
     if (value === '') throw new UsageError(`--header ${name}: the value after ":" is empty`);
     if (/[\r\n\0]/.test(value)) throw new UsageError(`--header ${name}: the value has a line break or NUL`);
     headers[name] = value;

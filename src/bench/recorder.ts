@@ -15,7 +15,8 @@ import {
   type PercentilePoint,
 } from './histogram.js';
 import { OUTCOME_CLASSES, isAnswered, type Outcome, type OutcomeClass } from './outcome.js';
-import type { Redactor } from './redact.js';
+/** Removes secrets (header values, URL credentials) from text the bench prints or writes. */
+export type Redact = (text: string) => string;
 
 export type ClassCounts = Record<OutcomeClass, number>;
 
@@ -143,7 +144,7 @@ export class Recorder {
 
   constructor(
     private readonly hooks: RecorderHooks,
-    private readonly redact: Redactor,
+    private readonly redact: Redact,
   ) {}
 
   recordSent(measured: boolean, atMs: number): void {

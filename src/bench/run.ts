@@ -7,8 +7,8 @@ import { runOpenLoop } from './load/open.js';
 import { now, sleep } from './load/timing.js';
 import { resolveBenchOptions, type BenchOptionsInput, type ResolvedBenchOptions } from './options.js';
 import type { Outcome } from './outcome.js';
-import { Recorder, type LiveStats } from './recorder.js';
-import { createRedactor, headerSecrets, urlSecrets, type Redactor } from './redact.js';
+import { Recorder, type LiveStats, type Redact } from './recorder.js';
+import { Redactor, urlSecrets } from '../util/redact.js';
 import { REPORT_SCHEMA, type BenchReport } from './report/types.js';
 import { createTarget, type RuntimeInfo, type Target } from './targets/index.js';
 import { createPicker, isBuiltinWorkload, loadWorkload, type Workload } from './workloads.js';
@@ -36,7 +36,8 @@ export class BenchSetupError extends Error {}
 
 export async function runBench(input: BenchOptionsInput, context: RunBenchContext = {}): Promise<BenchReport> {
   const options = resolveBenchOptions(input);
-  const redact = createRedactor([...headerSecrets(options.headers), ...urlSecrets(targetUrls(options))]);
+  const redactor = new Redactor([...Object.values(options.headers), ...targetUrls(options).flatMap(urlSecrets)]);
+  const redact: Redact = (text) => redactor.redact(text);
   const target = safeCreateTarget(options, redact);
   try {
     const workload = await setUp(target, options, redact, context);
@@ -51,7 +52,7 @@ function targetUrls(options: ResolvedBenchOptions): string[] {
   return t.kind === 'piston' ? t.urls : t.kind === 'mcp-http' ? [t.url] : [];
 }
 
-function safeCreateTarget(options: ResolvedBenchOptions, redact: Redactor): Target {
+function safeCreateTarget(options: ResolvedBenchOptions, redact: Redact): Target {
   try {
     return createTarget(options.target, {
       headers: options.headers,
@@ -66,7 +67,7 @@ function safeCreateTarget(options: ResolvedBenchOptions, redact: Redactor): Targ
 async function setUp(
   target: Target,
   options: ResolvedBenchOptions,
-  redact: Redactor,
+  redact: Redact,
   context: RunBenchContext,
 ): Promise<Workload> {
   const signal = AbortSignal.any([AbortSignal.timeout(SETUP_TIMEOUT_MS), ...(context.signal ? [context.signal] : [])]);
@@ -109,7 +110,7 @@ async function measure(
   target: Target,
   workload: Workload,
   options: ResolvedBenchOptions,
-  redact: Redactor,
+  redact: Redact,
   context: RunBenchContext,
 ): Promise<BenchReport> {
   const startedAt = new Date();

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PISTON_DEFAULT_CAPS } from '../piston/limits.js';
+import { isHeaderName } from '../util/http-names.js';
 import { displayUrl, urlSecrets } from '../util/redact.js';
 
 const positiveInt = () => z.number().int().positive();
@@ -32,7 +33,7 @@ export const RateLimitSchema = z
   })
   .strict();
 
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a valid HTTP header name');
+const headerName = z.string().refine(isHeaderName, 'must be a valid HTTP header name');
 
 export const NodeSchema = z
   .object({

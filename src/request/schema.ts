@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { LIMIT_NAMES } from '../piston/limits.js';
-import { StageResult } from '../piston/types.js';
+import { FileEncoding, StageResult } from '../piston/types.js';
 
 export type { StageResult } from '../piston/types.js';
 
@@ -24,7 +24,7 @@ export const ExecuteFileSchema = z
       .optional()
       .describe('Relative path inside the job folder, e.g. "main.py" or "pkg/mod.py". The first file is the one run.'),
     content: z.string({ error: 'files[].content must be a string' }).describe('File content, in the given encoding.'),
-    encoding: z.enum(['utf8', 'base64', 'hex'], { error: 'files[].encoding must be one of utf8, base64, hex' }).optional().describe('Defaults to utf8.'),
+    encoding: z.enum(FileEncoding.options, { error: `files[].encoding must be one of ${FileEncoding.options.join(', ')}` }).optional().describe('Defaults to utf8.'),
   })
   .strict();
 

@@ -29,10 +29,11 @@ export class Redactor {
   }
 }
 
+/** A value as given, trimmed, and for "Scheme token" values (Bearer, Basic, ...) the token alone. */
 function secretForms(secret: string): string[] {
-  const forms = [secret];
-  const scheme = /^\s*(bearer|basic|token)\s+(.+)$/i.exec(secret);
-  if (scheme) forms.push(scheme[2]!.trim());
+  const forms = [secret, secret.trim()];
+  const scheme = /^\s*\S+\s+(.+)$/.exec(secret);
+  if (scheme) forms.push(scheme[1]!.trim());
   return forms;
 }
 

@@ -1,7 +1,7 @@
 /** pistom over Streamable HTTP, through the SDK's transport with a dedicated undici Agent. */
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { displayUrl } from '../redact.js';
+import { displayUrl } from '../../util/redact.js';
 import { createMcpTarget } from './mcp-client.js';
 import type { Target, TargetContext } from './target.js';
 

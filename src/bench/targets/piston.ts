@@ -4,7 +4,7 @@ import { apiBasePath } from '../../piston/client.js';
 import { classifyExecuteAnswer } from '../../piston/outcome.js';
 import { PistonRuntimeList } from '../../piston/types.js';
 import { outcomeOfAttempt, type Outcome } from '../outcome.js';
-import { displayUrl } from '../redact.js';
+import { displayUrl } from '../../util/redact.js';
 import { classifyThrown } from './errors.js';
 import type { BenchRequest, RuntimeInfo, Target, TargetContext } from './target.js';
 
