@@ -181,7 +181,7 @@ export const SharedSchema = z
       .default(5_000)
       .describe("How long a node slot held by a process stays taken without being renewed: a killed process's slots come back within this time."),
     command_timeout_ms: positiveInt()
-      .default(200)
+      .default(500)
       .describe('How long one Redis command may take; past it (or with Redis unreachable) the process falls back to its local limits until Redis answers again.'),
     expected_processes: positiveInt()
       .default(1)
