@@ -82,9 +82,9 @@ async function answersPing(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(options: { password?: string; port?: number } = {}): Promise<RedisServer> {
   if (!redisAvailable()) throw new Error(`${REDIS_SERVER} is missing: apt-get install redis-server (.ci/run does)`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   let child = await launch(port, options.password);
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
