@@ -51,7 +51,7 @@ export class RedisFleet implements Fleet {
   constructor(private readonly options: RedisFleetOptions) {
     const { connection, keys, logger, events } = options;
     this.local = new LocalSlots(options.expectedProcesses);
-    this.slots = new FleetSlots({ connection, keys, leaseMs: options.leaseMs, local: this.local, logger, onFallback: events?.onSlotFallback, onLeaseLost: events?.onLeaseLost });
+    this.slots = new FleetSlots({ connection, keys, leaseMs: options.leaseMs, local: this.local, logger, processId: options.processId, onFallback: events?.onSlotFallback, onLeaseLost: events?.onLeaseLost });
     this.catalog = new FleetCatalog({ connection, keys, ...options.catalog, onShared: events?.onCatalogShared });
     this.timer = setInterval(() => void this.readFigures(), FIGURES_MS);
     this.timer.unref();

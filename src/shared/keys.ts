@@ -4,7 +4,8 @@
  * the configuration, so the processes of one fleet must name their nodes alike (they do when they
  * share a config file).
  *
- *   {p}slots:{node}            sorted set: one member per leased slot, scored by its last renewal (ms)
+ *   semaphore:{p}slots:{node}  sorted set: one member "{process}/{uuid}" per leased slot, scored by its
+ *                              last renewal (ms); redis-semaphore puts "semaphore:" in front
  *   {p}slots                   channel: a node's name, each time a slot on it is released
  *   {p}rate:{node}:...         rate-limiter-flexible's counters for a node's rate_limit
  *   {p}verdicts                hash: "{node}\n{process}" -> that process's verdict (JSON, with `until`)

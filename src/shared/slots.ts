@@ -19,6 +19,7 @@
  * With Redis unreachable or failing, every call and waiter goes to the local limits (LocalSlots)
  * at once, and the next call after Redis answers again goes to Redis.
  */
+import { randomUUID } from 'node:crypto';
 import { Semaphore } from 'redis-semaphore';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { NodeConfig } from '../config/schema.js';
@@ -34,6 +35,8 @@ export interface FleetSlotsOptions {
   leaseMs: number;
   local: LocalSlots;
   logger: Logger;
+  /** Starts every slot's member name (`{process}/{uuid}`), so that Redis shows who holds what. */
+  processId: string;
   /** A held slot was found gone when renewed (Redis lost it, or it ran out while Redis was away). */
   onLeaseLost?: (node: string) => void;
   /** An acquire went to the local limits because Redis could not be asked. */
@@ -117,6 +120,7 @@ export class FleetSlots implements SlotGate {
   async tryOnce(node: NodeConfig): Promise<TryResult> {
     const { connection, keys, leaseMs } = this.options;
     const semaphore = new Semaphore(connection.client, keys.slots(node.name), node.max_concurrent, {
+      identifier: `${this.options.processId}/${randomUUID()}`,
       lockTimeout: leaseMs,
       acquireTimeout: leaseMs,
       acquireAttemptsLimit: 1,

@@ -36,7 +36,7 @@ describe('the shared store on a real Redis', () => {
     return connection;
   };
   const slotsFor = (connection: SharedConnection, leaseMs = 5_000, expected = 1, events: { fallbacks?: string[] } = {}) => {
-    const slots = new FleetSlots({ connection, keys, leaseMs, local: new LocalSlots(expected), logger: silentLogger(), onFallback: (n) => events.fallbacks?.push(n) });
+    const slots = new FleetSlots({ connection, keys, leaseMs, local: new LocalSlots(expected), logger: silentLogger(), processId: connection.client.options.connectionName ?? 'test', onFallback: (n) => events.fallbacks?.push(n) });
     opened.push(slots);
     return slots;
   };
@@ -204,7 +204,7 @@ describe('the shared store on a real Redis', () => {
     const record = (id: string): TaskRecord => ({ taskId: id, status: 'working', createdAt: new Date(now).toISOString(), lastUpdatedAt: new Date(now).toISOString(), ttlMs: 60_000, expiresAt: now + 60_000, owner: 'token:ab' });
     expect(await a.create(record('t1'))).toBe(true);
     expect(await b.get('t1')).toMatchObject({ taskId: 't1', status: 'working', owner: 'token:ab' });
-    const result = { content: [], structuredContent: { run: { stdout: 'x', code: 0 }, big: 12345678901234567890, empty: {} } };
+    const result = { content: [], structuredContent: { run: { stdout: 'x', code: 0 }, big: 1234567890123456, ratio: 0.1, empty: {} } };
     await a.settle('t1', { status: 'completed', result });
     expect((await b.get('t1'))!.result).toEqual(result);
     // A second settle (a cancel that came late) leaves the first outcome.
