@@ -269,6 +269,8 @@ export class Cluster {
   }
 
   private retire(dispatcher: HostDispatcher): void {
+    // Whatever this process said of the node no longer holds: its successor (if any) starts afresh.
+    this.fleet.verdicts?.announce(dispatcher.host.name, undefined);
     this.draining.add(dispatcher);
     void dispatcher.drain().then(() => {
       this.draining.delete(dispatcher);

@@ -27,6 +27,10 @@ const HELP = `pistom serve [options]
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (or PISTOM_LOG_LEVEL)
   --grace-ms MS        how long running calls may finish on shutdown (default 10000)
 
+Fleet: with shared.redis_url in the config file, or PISTOM_REDIS_URL, every pistom process using
+that Redis shares node limits, ejections, runtime lists, client rate limits and tasks; without
+Redis reachable it serves with local limits (docs/deploy.md).
+
 Protocol: MCP 2026-07-28 (per-request _meta, server/discover, tasks extension for execute) and
 2025-11-25/2025-06-18/2025-03-26 (initialize), over stdio and HTTP. Other settings (limits,
 breaker, tasks.*, http.*) are in the config file: pistom schema prints its JSON Schema.

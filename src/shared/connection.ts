@@ -59,8 +59,9 @@ export class SharedConnection {
       lazyConnect: false,
     };
     this.client = new Redis(options.url, { ...common, connectionName: `pistom:${options.name}` });
-    // The subscriber may queue its SUBSCRIBE until connected; ioredis resubscribes after a reconnect.
-    this.subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, commandTimeout: undefined, connectionName: `pistom-sub:${options.name}` });
+    // The subscriber queues its SUBSCRIBEs until it is connected (however long Redis is away at
+    // start), and ioredis subscribes again to the same channels after every reconnect.
+    this.subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: `pistom-sub:${options.name}` });
     for (const redis of [this.client, this.subscriber]) {
       // ioredis emits 'error' for every failed reconnect: judged by the probe, logged once per outage.
       redis.on('error', (error: Error) => this.noteError(error));

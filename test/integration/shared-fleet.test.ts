@@ -200,6 +200,33 @@ describe('a fleet of pistom processes sharing Redis', () => {
     expect(fleet[0]!.stderr()).toContain('Redis is unreachable');
   });
 
+  it('Redis frozen (slow) under load: calls stay bounded, fall back, and come back when it answers', async () => {
+    const nodes = await startNodes(2, ['--slots', '64', '--latency', '20', '--time-scale', '0']);
+    const fleet = await replicas(2, fleetConfig(nodes, redis.url));
+    const sdk = await Promise.all(fleet.map((replica) => client(replica.url)));
+    let stop = false;
+    const results: Array<{ isError?: boolean } | Error> = [];
+    const workers = sdk.flatMap((c) =>
+      Array.from({ length: 4 }, async () => {
+        while (!stop) results.push(await c.call('execute', HELLO).catch((error: Error) => error));
+      }),
+    );
+    await waitFor(() => results.length > 20, 'load to run');
+    redis.freeze();
+    for (const replica of fleet) {
+      await waitFor(async () => ((await getStatus(`${replica.url}/readyz`)).body as { shared?: { mode: string } }).shared?.mode === 'local', 'the replica to stop waiting on Redis');
+    }
+    const during = results.length;
+    await waitFor(() => results.length > during + 20, 'calls answered while Redis is frozen');
+    redis.thaw();
+    for (const replica of fleet) {
+      await waitFor(async () => ((await getStatus(`${replica.url}/readyz`)).body as { shared?: { mode: string } }).shared?.mode === 'redis', 'the replica to use Redis again');
+    }
+    stop = true;
+    await Promise.all(workers);
+    expect(failures(results)).toEqual([]);
+  });
+
   it('Redis unreachable at start: serves with local limits, and says so in the log, a metric and /readyz', async () => {
     const nodes = await startNodes(1, ['--time-scale', '0']);
     const port = await freePort();

@@ -158,6 +158,30 @@ describe('the shared store on a real Redis', () => {
     for (const lease of leases) lease.release();
   });
 
+  it('subscribes once Redis comes up, even when it was unreachable at start', async () => {
+    const { freePort } = await import('../helpers/redis-server.js');
+    const port = await freePort();
+    const connection = new SharedConnection({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 300, name: 'early', logger: silentLogger(), probeIntervalMs: 100 });
+    opened.push(connection);
+    const messages: string[] = [];
+    connection.subscribe('early:channel', (message) => messages.push(message));
+    expect(await connection.waitUntilUp(500)).toBe(false);
+    const late = await startRedis({ port });
+    try {
+      await waitFor(() => connection.up, 'the connection to come up');
+      const publisher = new SharedConnection({ url: late.url, commandTimeoutMs: 500, name: 'publisher', logger: silentLogger() });
+      opened.push(publisher);
+      expect(await publisher.waitUntilUp(5_000)).toBe(true);
+      await waitFor(async () => {
+        await publisher.client.publish('early:channel', 'hello');
+        return messages.includes('hello');
+      }, 'the early subscription to receive');
+    } finally {
+      await connection.close();
+      await late.close();
+    }
+  });
+
   it('announces verdicts to the other processes, with who and why, and withdraws them', async () => {
     const seen = new Map<string, FleetEjection[]>();
     const mine = new FleetVerdicts({ connection: await connect('a'), keys, processId: 'a@host', logger: silentLogger(), apply: () => undefined, syncMs: 200 });
