@@ -115,6 +115,23 @@ describe('the shared store on a real Redis', () => {
     next.release();
   });
 
+  it("holds a node's rate_limit across processes", async () => {
+    const processes = await Promise.all([0, 1].map(async (i) => slotsFor(await connect(`r${i}`))));
+    const target = node('n-rate', 10, { rate_limit: { requests: 3, interval_ms: 10_000 } });
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        try {
+          const lease = await processes[i % 2]!.acquire(target, AbortSignal.timeout(1_000));
+          lease.release();
+          return 'sent';
+        } catch {
+          return 'held back';
+        }
+      }),
+    );
+    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(3);
+  });
+
   it('cancels a waiting acquire with its signal, and the slot goes to the next caller', async () => {
     const slots = slotsFor(await connect('p'));
     const target = node('n4', 1);
