@@ -3,10 +3,13 @@
  * port, with no persistence, for the tests and benchmarks of the shared store. It can be killed
  * (SIGKILL) and started again on the same port, and frozen (SIGSTOP: a Redis that answers nothing).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { hasExited, signalAndWait } from './child-process.js';
 
 export const REDIS_SERVER = process.env.PISTOM_TEST_REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -39,8 +42,24 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function launch(port: number, password?: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...(password ? ['--requirepass', password] : [])];
+/** A certificate and key for 127.0.0.1 (PEM files), to serve TLS with. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** Makes a self-signed certificate for 127.0.0.1 with openssl; undefined when openssl is missing. */
+export function selfSignedCertificate(): TlsFiles | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'pistom-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return made.status === 0 ? { cert, key } : undefined;
+}
+
+async function launch(port: number, password?: string, tls?: TlsFiles): Promise<ChildProcess> {
+  const listen = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+  const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...(password ? ['--requirepass', password] : [])];
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
@@ -49,7 +68,7 @@ async function launch(port: number, password?: string): Promise<ChildProcess> {
       // --loglevel warning prints no "Ready" line: ask the port instead.
       for (;;) {
         if (hasExited(child)) return reject(new Error(`redis-server exited:\n${output}`));
-        if (await answersPing(port)) {
+        if (await answersPing(port, tls !== undefined)) {
           clearTimeout(timer);
           return resolve();
         }
@@ -64,12 +83,11 @@ async function launch(port: number, password?: string): Promise<ChildProcess> {
   return child;
 }
 
-async function answersPing(port: number): Promise<boolean> {
-  const { connect } = await import('node:net');
+async function answersPing(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : netConnect(port, '127.0.0.1');
     socket.setTimeout(200);
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.once('data', () => {
       socket.destroy();
       resolve(true);
@@ -82,18 +100,18 @@ async function answersPing(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(options: { password?: string; port?: number } = {}): Promise<RedisServer> {
+export async function startRedis(options: { password?: string; port?: number; tls?: TlsFiles } = {}): Promise<RedisServer> {
   if (!redisAvailable()) throw new Error(`${REDIS_SERVER} is missing: apt-get install redis-server (.ci/run does)`);
   const port = options.port ?? (await freePort());
-  let child = await launch(port, options.password);
+  let child = await launch(port, options.password, options.tls);
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`,
     kill: () => signalAndWait(child, 'SIGKILL'),
     restart: async () => {
       if (!hasExited(child)) await signalAndWait(child, 'SIGKILL');
-      child = await launch(port, options.password);
+      child = await launch(port, options.password, options.tls);
     },
     freeze: () => {
       if (!hasExited(child)) child.kill('SIGSTOP');

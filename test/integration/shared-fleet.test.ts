@@ -14,7 +14,7 @@
 import { hostname } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttp, writeConfig, type Connected } from '../helpers/pistom.js';
-import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { freePort, selfSignedCertificate, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
 import { HELLO, getStatus, scrape, serveHttp, serveStdio, slowProgram, waitFor, type Child, type HttpChild } from './ops-support.js';
 
@@ -263,6 +263,24 @@ describe('a fleet of pistom processes sharing Redis', () => {
     expect(result.isError).toBeFalsy();
     const status = (await survivorClient.call('cluster_status', {})).structuredContent!;
     expect(status.nodes[0].fleet_slots_held).toBeLessThanOrEqual(4);
+  });
+
+  it('connects to Redis over TLS with a rediss:// URL', async () => {
+    const tls = selfSignedCertificate();
+    if (!tls) throw new Error('openssl is needed to make a test certificate (apt-get install openssl; .ci/run does)');
+    const secure = await startRedis({ tls });
+    try {
+      expect(secure.url.startsWith('rediss://')).toBe(true);
+      const nodes = await startNodes(1, ['--time-scale', '0']);
+      // Node's trust store plus the test's own CA, as an operator would with a private CA.
+      const [replica] = await replicas(1, fleetConfig(nodes, secure.url), { NODE_EXTRA_CA_CERTS: tls.cert });
+      await waitFor(async () => ((await getStatus(`${replica!.url}/readyz`)).body as { shared?: { mode: string } }).shared?.mode === 'redis', 'the replica to reach Redis over TLS');
+      const sdk = await client(replica!.url);
+      expect((await sdk.call('execute', HELLO)).isError).toBeFalsy();
+      expect((await sdk.call('cluster_status', {})).structuredContent!.fleet).toMatchObject({ mode: 'redis', redis: 'up' });
+    } finally {
+      await secure.close();
+    }
   });
 
   it("never shows the Redis URL's password: not in logs, status, metrics or /readyz", async () => {
