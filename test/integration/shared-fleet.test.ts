@@ -8,18 +8,21 @@
  *   - Redis killed under load: every call answered, the fleet falls back and comes back;
  *   - Redis unreachable at start: pistom serves with local limits and says so (log, metric, /readyz);
  *   - a process SIGKILLed while it holds every slot of a node: the others get them after the lease;
- *   - the Redis URL's password never comes out.
+ *   - any replica answers for a task another runs, and cancels it; client limits hold fleet-wide;
+ *   - rediss:// (TLS) works, and the Redis URL's password never comes out.
  * Nothing asserts how long anything takes.
  */
 import { hostname } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttp, writeConfig, type Connected } from '../helpers/pistom.js';
+import { modernRpc, rawRequest, type LooseJson } from '../helpers/raw-http.js';
 import { freePort, selfSignedCertificate, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
 import { HELLO, getStatus, scrape, serveHttp, serveStdio, slowProgram, waitFor, type Child, type HttpChild } from './ops-support.js';
 
 interface SimStats {
   maxInFlight: number;
+  inFlight: number;
   executed: number;
 }
 
@@ -263,6 +266,44 @@ describe('a fleet of pistom processes sharing Redis', () => {
     expect(result.isError).toBeFalsy();
     const status = (await survivorClient.call('cluster_status', {})).structuredContent!;
     expect(status.nodes[0].fleet_slots_held).toBeLessThanOrEqual(4);
+  });
+
+  it('any replica answers for a task another replica runs, and a cancel on one stops the run on the other', async () => {
+    const nodes = await startNodes(1, []);
+    const token = 'fleet-task-token-0123456789abcdef';
+    const [runner, other] = await replicas(2, fleetConfig(nodes, redis.url, { http: { auth_tokens: [token] }, tasks: { poll_interval_ms: 50 } }));
+    const send = async (replica: HttpChild, method: string, params: Record<string, unknown>): Promise<LooseJson> => {
+      const request = modernRpc(method, params, 1, { extensions: { 'io.modelcontextprotocol/tasks': {} } });
+      return (await rawRequest(`${replica.url}/mcp`, { headers: { ...request.headers, authorization: `Bearer ${token}` }, body: request.body })).json();
+    };
+    const started = await send(runner!, 'tools/call', { name: 'execute', arguments: slowProgram(200) });
+    expect(started.result).toMatchObject({ resultType: 'task', status: 'working' });
+    const done = await waitFor(async () => {
+      const answer = await send(other!, 'tasks/get', { taskId: started.result.taskId });
+      return answer.result?.status === 'completed' ? answer.result : undefined;
+    }, 'the other replica to see the task completed');
+    expect(done.result.structuredContent.run.stdout).toBe('done\n');
+    // A long run on the runner, cancelled through the other replica.
+    const long = await send(runner!, 'tools/call', { name: 'execute', arguments: slowProgram(30_000) });
+    await waitFor(async () => (await simStats(nodes[0]!.url)).inFlight === 1, 'the long run to start');
+    const cancelled = await send(other!, 'tasks/cancel', { taskId: long.result.taskId });
+    expect(cancelled.error).toBeUndefined();
+    expect((await send(runner!, 'tasks/get', { taskId: long.result.taskId })).result.status).toBe('cancelled');
+    await waitFor(async () => (await simStats(nodes[0]!.url)).inFlight === 0, 'the Piston attempt on the runner to stop');
+  });
+
+  it("holds a client's rate limit across replicas", async () => {
+    const nodes = await startNodes(1, ['--time-scale', '0']);
+    const token = 'fleet-rate-token-0123456789abcdef';
+    const fleet = await replicas(2, fleetConfig(nodes, redis.url, { http: { auth_tokens: [token], rate_limit: { per_second: 1, burst: 3 } } }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const request = modernRpc('tools/list', {});
+      statuses.push((await rawRequest(`${fleet[i % 2]!.url}/mcp`, { headers: { ...request.headers, authorization: `Bearer ${token}` }, body: request.body })).status);
+    }
+    // Three per three seconds for the whole fleet (without Redis it would be three per replica).
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(4);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(4);
   });
 
   it('connects to Redis over TLS with a rediss:// URL', async () => {
