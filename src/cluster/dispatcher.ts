@@ -1,7 +1,7 @@
 /**
  * The per-host dispatcher: one node's limiter (concurrency and optional rate, p-queue), with a
- * shared store its fleet-wide slot (src/cluster/fleet.ts), its breaker permit, the attempt on the wire, and the accounting of the outcome in the host view as
- * the decision table says. It also watches attempts for a node that went silent (StallClock) and
+ * shared store the node's fleet-wide slot (src/cluster/fleet.ts), its breaker permit, the attempt
+ * on the wire, and the accounting of the outcome in the host view as the decision table says. It also watches attempts for a node that went silent (StallClock) and
  * can move every attempt off a node that stopped answering.
  */
 import PQueue from 'p-queue';
