@@ -130,6 +130,7 @@ export class RedisTaskStore implements TaskStore {
     } catch (error) {
       connection.failed(error);
       if (!this.working.has(taskId)) throw new Error('the task store (Redis) is unreachable right now; retry in a few seconds', { cause: error });
+      if (this.pending.has(taskId)) return structuredClone(this.pending.get(taskId)!.record);
       // This replica runs the task: keep its outcome and answer for it until Redis takes it.
       const record = settledCopy(this.working.get(taskId)!, outcome, updatedAt);
       this.pending.set(taskId, { outcome, record });
@@ -165,6 +166,8 @@ export class RedisTaskStore implements TaskStore {
   }
 
   private notify(taskId: string, reason: string): void {
+    // Settled (cancelled) in Redis already: the runner aborts and will not settle it again.
+    this.working.delete(taskId);
     for (const listener of this.listeners) listener(taskId, reason);
   }
 
@@ -180,9 +183,14 @@ export class RedisTaskStore implements TaskStore {
   /** After an outage: write kept results, and abort tasks cancelled while messages could not arrive. */
   private async catchUp(): Promise<void> {
     for (const [taskId, { outcome, record }] of [...this.pending]) {
-      this.pending.delete(taskId);
-      this.working.set(taskId, record);
-      await this.settle(taskId, outcome).catch(() => undefined);
+      try {
+        this.working.set(taskId, record);
+        // A Redis that restarted empty no longer knows the task: write it again, then its outcome.
+        if (!(await this.settle(taskId, outcome)) && record.expiresAt > Date.now() && (await this.create(record))) await this.settle(taskId, outcome);
+        this.pending.delete(taskId);
+      } catch {
+        return;
+      }
     }
     for (const taskId of [...this.working.keys()]) {
       try {

@@ -265,6 +265,26 @@ describe('the shared store on a real Redis', () => {
     expect(await a.create(record('t5'))).toBe(false);
   });
 
+  it('keeps a result that Redis could not take, answers for it, and writes it when Redis is back (even empty)', async () => {
+    const a = new RedisTaskStore({ connection: await connect('ka', 300), keys, maxTasks: 10, logger: silentLogger() });
+    const b = new RedisTaskStore({ connection: await connect('kb', 300), keys, maxTasks: 10, logger: silentLogger() });
+    opened.push(a, b);
+    const now = Date.now();
+    const record: TaskRecord = { taskId: 'kept', status: 'working', createdAt: new Date(now).toISOString(), lastUpdatedAt: new Date(now).toISOString(), ttlMs: 60_000, expiresAt: now + 60_000 };
+    expect(await a.create(record)).toBe(true);
+    await redis.kill();
+    const result = { content: [{ type: 'text', text: 'ran while Redis was away' }] };
+    expect(await a.settle('kept', { status: 'completed', result })).toMatchObject({ status: 'completed', result });
+    expect(await a.get('kept')).toMatchObject({ status: 'completed', result });
+    await expect(b.get('kept')).rejects.toThrow('unreachable');
+    await redis.restart();
+    const seen = await waitFor(async () => {
+      const found = await b.get('kept').catch(() => undefined);
+      return found?.status === 'completed' ? found : undefined;
+    }, 'the kept result to reach Redis');
+    expect(seen.result).toEqual(result);
+  });
+
   it('keeps a per-client limit across replicas', async () => {
     const limits = await Promise.all([0, 1].map(async (i) => new FleetClientLimit({ connection: await connect(`l${i}`), keys, perSecond: 1, burst: 3 })));
     const decisions = [];
