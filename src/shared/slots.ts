@@ -28,6 +28,7 @@ import type { Logger } from '../log.js';
 import type { SharedConnection } from './connection.js';
 import type { SharedKeys } from './keys.js';
 import type { LocalSlots } from './local-slots.js';
+import { NodeQueue, POLL_MS, type SlotSource, type TryResult } from './node-queue.js';
 
 export interface FleetSlotsOptions {
   connection: SharedConnection;
@@ -43,18 +44,8 @@ export interface FleetSlotsOptions {
   onFallback?: (node: string) => void;
 }
 
-/** Longest a waiter goes without asking Redis again. */
-const POLL_MS = 100;
 /** Times in a row a slot may go from one call of this process to the next before it returns to the fleet. */
 const MAX_PASSES = 4;
-
-interface Waiter {
-  node: NodeConfig;
-  resolve: (lease: SlotLease) => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
-}
 
 interface HeldSlot {
   node: NodeConfig;
@@ -65,9 +56,7 @@ interface HeldSlot {
   passes: number;
 }
 
-type TryResult = { lease: SlotLease } | { retryInMs: number } | { fallback: true };
-
-export class FleetSlots implements SlotGate {
+export class FleetSlots implements SlotGate, SlotSource {
   private readonly queues = new Map<string, NodeQueue>();
   private readonly held = new Set<HeldSlot>();
   private readonly rates = new Map<string, { spec: string; limiter: RateLimiterRedis }>();
@@ -241,123 +230,4 @@ export class FleetSlots implements SlotGate {
 export function fixedWindow(requests: number, intervalMs: number): { points: number; duration: number } {
   const seconds = Math.max(1, Math.round(intervalMs / 1000));
   return { points: Math.max(1, Math.round((requests * seconds * 1000) / intervalMs)), duration: seconds };
-}
-
-/** One node's waiters in this process, first come first served. */
-class NodeQueue {
-  private readonly waiters: Waiter[] = [];
-  private pumping = false;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
-  /** Releases seen: one that arrives while a first try is on its way must not wait for the poll. */
-  private releases = 0;
-
-  constructor(private readonly slots: FleetSlots) {}
-
-  async acquire(node: NodeConfig, signal: AbortSignal): Promise<SlotLease> {
-    if (signal.aborted) throw signal.reason;
-    let missedRelease = false;
-    if (this.waiters.length === 0 && !this.pumping) {
-      const seen = this.releases;
-      const result = await this.slots.tryOnce(node);
-      missedRelease = this.releases !== seen;
-      if ('lease' in result) {
-        if (!signal.aborted) return result.lease;
-        result.lease.release();
-        throw signal.reason;
-      }
-      if ('fallback' in result) return this.slots.local(node, signal);
-      if (signal.aborted) throw signal.reason;
-    }
-    return new Promise<SlotLease>((resolve, reject) => {
-      const waiter: Waiter = {
-        node,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const at = this.waiters.indexOf(waiter);
-          if (at >= 0) this.waiters.splice(at, 1);
-          reject(signal.reason);
-        },
-      };
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.waiters.push(waiter);
-      if (missedRelease) this.wake();
-      else this.arm(POLL_MS);
-    });
-  }
-
-  get waiting(): boolean {
-    return this.waiters.length > 0;
-  }
-
-  /** A slot this process holds goes to the first waiter (the caller checked there is one). */
-  handOver(lease: SlotLease): void {
-    const waiter = this.waiters.shift()!;
-    waiter.signal.removeEventListener('abort', waiter.onAbort);
-    waiter.resolve(lease);
-    if (this.waiters.length === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  /** A slot may have come free: let the first waiter ask. */
-  wake(): void {
-    this.releases++;
-    if (this.waiters.length === 0) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    void this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    let retryInMs = POLL_MS;
-    try {
-      while (this.waiters.length > 0) {
-        if (!this.slots.up) return this.flushToLocal();
-        this.again = false;
-        const result = await this.slots.tryOnce(this.waiters[0]!.node);
-        if ('fallback' in result) return this.flushToLocal();
-        if ('retryInMs' in result) {
-          retryInMs = result.retryInMs;
-          if (this.again) continue;
-          break;
-        }
-        const waiter = this.waiters.shift();
-        if (!waiter) {
-          result.lease.release();
-          break;
-        }
-        waiter.signal.removeEventListener('abort', waiter.onAbort);
-        waiter.resolve(result.lease);
-      }
-    } finally {
-      this.pumping = false;
-      if (this.waiters.length > 0) this.arm(retryInMs);
-    }
-  }
-
-  private arm(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.wake();
-    }, ms);
-    this.timer.unref();
-  }
-
-  /** Redis cannot be asked: every waiter goes to the local limits. */
-  flushToLocal(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const waiter of this.waiters.splice(0)) {
-      waiter.signal.removeEventListener('abort', waiter.onAbort);
-      this.slots.local(waiter.node, waiter.signal).then(waiter.resolve, waiter.reject);
-    }
-  }
 }
