@@ -6,39 +6,20 @@
  */
 import type { NodeConfig } from '../config/schema.js';
 import type { SlotLease } from '../cluster/fleet.js';
+import { WaitingLine } from './waiting-line.js';
 
 const NO_LEASE: SlotLease = { release: () => undefined };
 
-interface Waiter {
-  resolve: (lease: SlotLease) => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
-}
-
 class LocalSemaphore {
   private held = 0;
-  private readonly waiters: Waiter[] = [];
+  private readonly line = new WaitingLine<undefined>();
 
   constructor(public limit: number) {}
 
   acquire(signal: AbortSignal): Promise<SlotLease> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.held < this.limit && this.waiters.length === 0) return Promise.resolve(this.lease());
-    return new Promise<SlotLease>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const at = this.waiters.indexOf(waiter);
-          if (at >= 0) this.waiters.splice(at, 1);
-          reject(signal.reason);
-        },
-      };
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
+    if (this.held < this.limit && this.line.length === 0) return Promise.resolve(this.lease());
+    return this.line.join(signal, undefined);
   }
 
   private lease(): SlotLease {
@@ -55,10 +36,9 @@ class LocalSemaphore {
   }
 
   private next(): void {
-    while (this.held < this.limit && this.waiters.length > 0) {
-      const waiter = this.waiters.shift()!;
-      waiter.signal.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve(this.lease());
+    while (this.held < this.limit && this.line.length > 0) {
+      const lease = this.lease();
+      if (!this.line.serve(lease)) lease.release();
     }
   }
 }

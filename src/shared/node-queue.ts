@@ -5,6 +5,7 @@
  */
 import type { NodeConfig } from '../config/schema.js';
 import type { SlotLease } from '../cluster/fleet.js';
+import { WaitingLine } from './waiting-line.js';
 
 /** Longest a waiter goes without asking Redis again. */
 export const POLL_MS = 100;
@@ -18,16 +19,8 @@ export interface SlotSource {
   local(node: NodeConfig, signal: AbortSignal): Promise<SlotLease>;
 }
 
-interface Waiter {
-  node: NodeConfig;
-  resolve: (lease: SlotLease) => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
-}
-
 export class NodeQueue {
-  private readonly waiters: Waiter[] = [];
+  private readonly line = new WaitingLine<NodeConfig>();
   private pumping = false;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -39,7 +32,7 @@ export class NodeQueue {
   async acquire(node: NodeConfig, signal: AbortSignal): Promise<SlotLease> {
     if (signal.aborted) throw signal.reason;
     let missedRelease = false;
-    if (this.waiters.length === 0 && !this.pumping) {
+    if (this.line.length === 0 && !this.pumping) {
       const seen = this.releases;
       const result = await this.slots.tryOnce(node);
       missedRelease = this.releases !== seen;
@@ -51,35 +44,20 @@ export class NodeQueue {
       if ('fallback' in result) return this.slots.local(node, signal);
       if (signal.aborted) throw signal.reason;
     }
-    return new Promise<SlotLease>((resolve, reject) => {
-      const waiter: Waiter = {
-        node,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const at = this.waiters.indexOf(waiter);
-          if (at >= 0) this.waiters.splice(at, 1);
-          reject(signal.reason);
-        },
-      };
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.waiters.push(waiter);
-      if (missedRelease) this.wake();
-      else this.arm(POLL_MS);
-    });
+    const served = this.line.join(signal, node);
+    if (missedRelease) this.wake();
+    else this.arm(POLL_MS);
+    return served;
   }
 
   get waiting(): boolean {
-    return this.waiters.length > 0;
+    return this.line.length > 0;
   }
 
   /** A slot this process holds goes to the first waiter (the caller checked there is one). */
   handOver(lease: SlotLease): void {
-    const waiter = this.waiters.shift()!;
-    waiter.signal.removeEventListener('abort', waiter.onAbort);
-    waiter.resolve(lease);
-    if (this.waiters.length === 0 && this.timer) {
+    if (!this.line.serve(lease)) lease.release();
+    if (this.line.length === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
@@ -88,7 +66,7 @@ export class NodeQueue {
   /** A slot may have come free: let the first waiter ask. */
   wake(): void {
     this.releases++;
-    if (this.waiters.length === 0) return;
+    if (this.line.length === 0) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -100,27 +78,25 @@ export class NodeQueue {
     this.pumping = true;
     let retryInMs = POLL_MS;
     try {
-      while (this.waiters.length > 0) {
+      for (let node = this.line.first(); node; node = this.line.first()) {
         if (!this.slots.up) return this.flushToLocal();
         this.again = false;
-        const result = await this.slots.tryOnce(this.waiters[0]!.node);
+        const result = await this.slots.tryOnce(node);
         if ('fallback' in result) return this.flushToLocal();
         if ('retryInMs' in result) {
           retryInMs = result.retryInMs;
           if (this.again) continue;
           break;
         }
-        const waiter = this.waiters.shift();
-        if (!waiter) {
+        // The first caller may have given up meanwhile: the slot goes back at once.
+        if (!this.line.serve(result.lease)) {
           result.lease.release();
           break;
         }
-        waiter.signal.removeEventListener('abort', waiter.onAbort);
-        waiter.resolve(result.lease);
       }
     } finally {
       this.pumping = false;
-      if (this.waiters.length > 0) this.arm(retryInMs);
+      if (this.line.length > 0) this.arm(retryInMs);
     }
   }
 
@@ -137,9 +113,6 @@ export class NodeQueue {
   flushToLocal(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const waiter of this.waiters.splice(0)) {
-      waiter.signal.removeEventListener('abort', waiter.onAbort);
-      this.slots.local(waiter.node, waiter.signal).then(waiter.resolve, waiter.reject);
-    }
+    for (const waiter of this.line.leaveAll()) waiter.settle(this.slots.local(waiter.data, waiter.signal));
   }
 }

@@ -235,8 +235,11 @@ describe('a fleet of pistom processes sharing Redis', () => {
     const port = await freePort();
     const [replica] = await replicas(1, fleetConfig(nodes, `redis://127.0.0.1:${port}`));
     expect(replica!.stderr()).toContain('Redis is unreachable at start');
-    const ready = await getStatus(`${replica!.url}/readyz`);
-    expect(ready.status).toBe(200);
+    // Ready (it can serve) once its first health round is done, Redis or not.
+    const ready = await waitFor(async () => {
+      const answer = await getStatus(`${replica!.url}/readyz`);
+      return answer.status === 200 ? answer : undefined;
+    }, 'the replica to be ready');
     expect(ready.body).toMatchObject({ shared: { mode: 'local', local_limit: 'max_concurrent per process' } });
     expect((await scrape(replica!.url)).value('pistom_shared_redis_up')).toBe(0);
     const sdk = await client(replica!.url);
