@@ -6,7 +6,9 @@
  *   config                                   reads util and Piston's constants
  *   wire (src/piston) → cluster → router → mcp   each reads what is below it
  *   request                                  the execute input: read by router and mcp
- *   shared                                   the fleet's shared state (Redis), read by cluster and mcp
+ *   shared                                   the fleet's shared state on Redis: adapters for the ports the
+ *                                            cluster (cluster/fleet.ts) and mcp (tasks, client limits) define;
+ *                                            only the app wires it in, so the no-Redis path never loads it
  *   sim, bench                               peers that speak the wire from outside: wire and util only
  *   app (app.ts, metrics.ts, cli.ts, index.ts, commands/)   the top: wires everything together
  */
@@ -32,10 +34,10 @@ const BELOW = {
   config: ['util', 'limits'],
   wire: ['util', 'limits'],
   request: ['wire', 'config', 'util', 'limits'],
-  shared: ['wire', 'config', 'util', 'limits'],
-  cluster: ['shared', 'wire', 'config', 'util', 'limits'],
+  cluster: ['wire', 'config', 'util', 'limits'],
   router: ['cluster', 'request', 'wire', 'config', 'util', 'limits'],
-  mcp: ['router', 'shared', 'request', 'config', 'util', 'limits'],
+  mcp: ['router', 'request', 'config', 'util', 'limits'],
+  shared: ['mcp', 'router', 'cluster', 'request', 'wire', 'config', 'util', 'limits'],
   sim: ['wire', 'util', 'limits'],
   bench: ['wire', 'util', 'limits'],
 };

@@ -14,6 +14,7 @@ import { MemoryTaskStore, type TaskStore } from './mcp/tasks/store.js';
 import { TaskService } from './mcp/tasks/service.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
+import type { Shared } from './shared/index.js';
 
 export interface PistomOptions {
   logger?: Logger;
@@ -23,8 +24,12 @@ export interface PistomOptions {
   random?: Random;
   heartbeatMs?: number;
   healthChecks?: boolean;
-  /** Where tasks live; an in-memory store by default (a shared one lets any replica answer). */
+  /** Where tasks live; the shared store's, else an in-memory store (a shared one lets any replica answer). */
   taskStore?: TaskStore;
+  /** The fleet's shared store (src/shared, built by the caller when shared.redis_url is set). */
+  shared?: Shared;
+  /** Identifies this process in the fleet's records; pid@hostname by default. */
+  processId?: string;
 }
 
 export interface Pistom {
@@ -32,6 +37,8 @@ export interface Pistom {
   readonly router: Router;
   /** Undefined when tasks.enabled is false. */
   readonly tasks: TaskService | undefined;
+  /** The fleet's shared store, when one is configured. */
+  readonly shared: Shared | undefined;
   /** A server for one protocol era; the same tools in both. */
   createMcpServer(era?: Era): McpServer;
   /** True once the first health round has finished and found a node that can serve. */
@@ -41,10 +48,12 @@ export interface Pistom {
 
 export function createPistom(config: ResolvedConfig, options: PistomOptions = {}): Pistom {
   const logger = options.logger ?? silentLogger();
-  const cluster = new Cluster(config, { random: options.random, events: options.events, healthChecks: options.healthChecks });
+  const shared = options.shared;
+  const cluster = new Cluster(config, { random: options.random, events: options.events, healthChecks: options.healthChecks, fleet: shared?.fleet, processId: options.processId });
+  shared?.attach({ nodes: () => cluster.list().map((dispatcher) => dispatcher.host.name), applyFleetVerdicts: (node, verdicts) => cluster.applyFleetVerdicts(node, verdicts) });
   const router = new Router(cluster, { logger, hooks: options.hooks, heartbeatMs: options.heartbeatMs });
   const tasks = config.tasks.enabled
-    ? new TaskService(options.taskStore ?? new MemoryTaskStore({ maxTasks: config.tasks.max_tasks }), {
+    ? new TaskService(options.taskStore ?? shared?.taskStore ?? new MemoryTaskStore({ maxTasks: config.tasks.max_tasks }), {
         ttlMs: config.tasks.ttl_ms,
         pollIntervalMs: config.tasks.poll_interval_ms,
         maxResultBytes: config.tasks.max_result_bytes,
@@ -55,12 +64,14 @@ export function createPistom(config: ResolvedConfig, options: PistomOptions = {}
     cluster,
     router,
     tasks,
+    shared,
     createMcpServer: (era: Era = 'legacy') => createMcpServer(router, { logger, onToolCall: options.onToolCall, tasks }, era),
     ready: () => cluster.ready(),
     close: async () => {
       await tasks?.close();
       await tasks?.store.close();
       await router.close();
+      await shared?.close();
     },
   };
 }

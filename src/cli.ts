@@ -28,7 +28,9 @@ Each command lists its own flags with --help (pistom serve --help, pistom bench 
 this page shows the common ones. Settings without a flag (limits, breaker, tasks, ...) live in
 the config file: pistom schema prints its JSON Schema.
 Nodes come from --backend (repeatable), PISTOM_BACKENDS (comma-separated URLs) or the config
-file (--config or PISTOM_CONFIG). Other environment: PISTOM_LOG_LEVEL, PISTOM_AUTH_TOKENS.
+file (--config or PISTOM_CONFIG). Other environment: PISTOM_LOG_LEVEL, PISTOM_AUTH_TOKENS,
+PISTOM_REDIS_URL (a Redis shared by a fleet of pistom processes: node limits, ejections,
+runtime lists, client limits and tasks; docs/deploy.md).
 Docs: README.md and docs/ in the repository.`;
 
 const MINIMUM_NODE = [22, 20] as const;

@@ -8,12 +8,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Pistom, PistomOptions } from './app.js';
 import type { MetricsEndpoint } from './mcp/http/server.js';
+import type { FleetEvents } from './shared/fleet.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export interface Metrics {
   registry: Registry;
   instrumentation: Pick<PistomOptions, 'events' | 'hooks' | 'onToolCall'>;
+  /** Counts what the shared store does (only with shared.redis_url). */
+  fleetEvents: FleetEvents;
   endpoint: MetricsEndpoint;
   bind(pistom: Pistom): void;
   /** Counts a SIGHUP reload: applied, or refused (the old config stays). */
@@ -38,6 +41,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const healthChecks = new Counter({ name: 'pistom_health_checks_total', help: 'Active health checks by node and result.', labelNames: ['node', 'result'], registers: [registry] });
   const catalogRefreshes = new Counter({ name: 'pistom_catalog_refreshes_total', help: 'Runtime list fetches by node and result.', labelNames: ['node', 'result'], registers: [registry] });
   const catalogLookups = new Counter({ name: 'pistom_catalog_lookups_total', help: 'Runtime list lookups by node, served from cache (hit) or fetched (miss).', labelNames: ['node', 'result'], registers: [registry] });
+  const fleetEjections = new Counter({ name: 'pistom_fleet_ejections_total', help: 'Nodes taken out of rotation here because another pistom process of the fleet did (shared store), by node and reason.', labelNames: ['node', 'reason'], registers: [registry] });
+  const slotFallbacks = new Counter({ name: 'pistom_shared_local_acquires_total', help: 'Node slots taken under local limits because Redis was unreachable (shared store), by node.', labelNames: ['node'], registers: [registry] });
+  const leasesLost = new Counter({ name: 'pistom_shared_leases_lost_total', help: 'Node slots leased in Redis that ran out before they were renewed (Redis away or slow), by node.', labelNames: ['node'], registers: [registry] });
+  const catalogShared = new Counter({ name: 'pistom_catalog_shared_total', help: "Runtime lists taken from the fleet's shared store instead of the node, by node.", labelNames: ['node'], registers: [registry] });
   const reloads = new Counter({ name: 'pistom_config_reloads_total', help: 'Configuration reloads (SIGHUP) by result: ok, or refused (the old configuration stays).', labelNames: ['result'], registers: [registry] });
 
   let bound: Pistom | undefined;
@@ -69,6 +76,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   gauge('pistom_node_ejected', 'Nodes out of rotation besides their breaker, by reason: 1 for the current reason.', ['node', 'reason'], (g) => {
     g.reset();
     for (const host of hosts()) for (const reason of ['misconfigured', 'unresponsive']) g.set({ node: host.name, reason }, host.ejection?.reason === reason ? 1 : 0);
+  });
+  gauge('pistom_shared_redis_up', "1 while the fleet's Redis answers, 0 while this process serves with local limits; absent without shared.redis_url.", [], (g) => {
+    g.reset();
+    const fleet = bound!.cluster.fleetSummary();
+    if (fleet) g.set(fleet.mode === 'redis' ? 1 : 0);
+  });
+  gauge('pistom_fleet_slots_held', 'Slots held on each node by every pistom process of the fleet, as last read from Redis (shared store only).', ['node'], (g) => {
+    g.reset();
+    for (const node of bound!.cluster.status()) if (node.fleet_slots_held !== undefined) g.set({ node: node.name }, node.fleet_slots_held);
+  });
+  gauge('pistom_fleet_node_ejected', 'Nodes out of rotation by the verdict of another pistom process (shared store): 1 per node, reason and process (pid@host).', ['node', 'reason', 'by'], (g) => {
+    g.reset();
+    for (const host of hosts()) {
+      const ejection = host.fleetEjection;
+      if (ejection) g.set({ node: host.name, reason: ejection.reason, by: ejection.by }, 1);
+    }
   });
   gauge('pistom_node_breaker_state', 'Circuit breaker state per node: 1 for the current state.', ['node', 'state'], (g) => {
     g.reset();
@@ -102,7 +125,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         onRedispatch: (node, count) => redispatched.inc({ node }, count),
         onCatalogRefresh: (node, outcome) => catalogRefreshes.inc({ node, result: outcome }),
         onCatalogLookup: (node, outcome) => catalogLookups.inc({ node, result: outcome }),
+        onFleetEjection: (node, ejection) => {
+          if (ejection) fleetEjections.inc({ node, reason: ejection.reason });
+        },
       },
+    },
+    fleetEvents: {
+      onSlotFallback: (node) => slotFallbacks.inc({ node }),
+      onLeaseLost: (node) => leasesLost.inc({ node }),
+      onCatalogShared: (node) => catalogShared.inc({ node }),
     },
     endpoint: { contentType: registry.contentType, render: () => registry.metrics() },
     bind(pistom) {
@@ -124,6 +155,8 @@ export interface MetricsServerOptions {
   endpoint: MetricsEndpoint;
   /** True when at least one node can serve (and the process is not shutting down). */
   ready: () => boolean;
+  /** More to say in /readyz's answer (the shared store's state). */
+  readyDetail?: () => Record<string, unknown>;
 }
 
 export interface MetricsServer {
@@ -147,7 +180,7 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
     if (path === '/healthz') return json(200, { status: 'ok' });
     if (path === '/readyz') {
       const ready = options.ready();
-      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...options.readyDetail?.() });
     }
     if (path === '/metrics') {
       options.endpoint.render().then(

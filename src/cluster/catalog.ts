@@ -10,8 +10,11 @@ import type { PistonRuntime } from '../piston/types.js';
 export interface CatalogOptions {
   ttlMs: number;
   refreshAheadMs: number;
-  /** Fetches one node's runtime list; must reject on failure. */
-  load: (node: string, signal: AbortSignal) => Promise<PistonRuntime[]>;
+  /**
+   * Fetches one node's runtime list; must reject on failure. `maxAgeMs`: how old a list fetched by
+   * another process may be and still do (a shared store; ttl for a miss, less for a refresh).
+   */
+  load: (node: string, signal: AbortSignal, maxAgeMs: number) => Promise<PistonRuntime[]>;
   onRefresh?: (node: string, outcome: 'ok' | 'error') => void;
   /** A list was asked for: served from the cache (hit) or fetched (miss). */
   onLookup?: (node: string, outcome: 'hit' | 'miss') => void;
@@ -49,8 +52,11 @@ export function isNewestRange(version: string | undefined): boolean {
   return v === '' || v === '*' || v === 'latest' || v === 'x';
 }
 
+/** A forced refresh (a node said "runtime is unknown") takes a list another process fetched this recently. */
+const FORCED_REFRESH_MAX_AGE_MS = 1_000;
+
 export class RuntimeCatalog {
-  private readonly cache: LRUCache<string, PistonRuntime[], unknown>;
+  private readonly cache: LRUCache<string, PistonRuntime[], number | undefined>;
   private readonly options: CatalogOptions;
   private nodeNames: string[] = [];
   /** When each node's last fetch failed (only while it has no list). */
@@ -60,7 +66,7 @@ export class RuntimeCatalog {
   constructor(options: CatalogOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
-    this.cache = new LRUCache<string, PistonRuntime[], unknown>({
+    this.cache = new LRUCache<string, PistonRuntime[], number | undefined>({
       max: 1024,
       ttl: options.ttlMs,
       allowStale: true,
@@ -68,9 +74,9 @@ export class RuntimeCatalog {
       allowStaleOnFetchAbort: true,
       noDeleteOnStaleGet: true,
       ignoreFetchAbort: false,
-      fetchMethod: async (node, _stale, { signal }) => {
+      fetchMethod: async (node, _stale, { signal, context }) => {
         try {
-          const list = await this.options.load(node, signal);
+          const list = await this.options.load(node, signal, context ?? options.ttlMs);
           this.failedAt.delete(node);
           this.options.onRefresh?.(node, 'ok');
           return list;
@@ -98,7 +104,7 @@ export class RuntimeCatalog {
   /** Forces a refresh of one node; resolves when it is done (never rejects). */
   async refresh(node: string): Promise<PistonRuntime[] | undefined> {
     try {
-      return await this.cache.fetch(node, { forceRefresh: true, allowStale: false });
+      return await this.cache.fetch(node, { forceRefresh: true, allowStale: false, context: FORCED_REFRESH_MAX_AGE_MS });
     } catch {
       return this.cache.get(node, { allowStale: true });
     }
@@ -121,7 +127,7 @@ export class RuntimeCatalog {
     this.options.onLookup?.(node, cached ? 'hit' : 'miss');
     if (cached) {
       const remaining = this.cache.getRemainingTTL(node);
-      if (remaining <= this.options.refreshAheadMs) void this.cache.fetch(node, { forceRefresh: true, allowStale: false }).catch(() => undefined);
+      if (remaining <= this.options.refreshAheadMs) void this.cache.fetch(node, { forceRefresh: true, allowStale: false, context: Math.max(0, this.options.ttlMs - this.options.refreshAheadMs) }).catch(() => undefined);
       return cached;
     }
     // A node that is down or hanging must not make every call wait for its list again.

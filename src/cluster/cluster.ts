@@ -15,11 +15,12 @@ import { createStrategy, pickNode, type Random, type Strategy } from './balancer
 import type { BreakerState } from './breaker.js';
 import { RuntimeCatalog, type CatalogEntry } from './catalog.js';
 import { HostDispatcher } from './dispatcher.js';
+import type { Fleet, LocalVerdict } from './fleet.js';
 import { HealthChecker } from './health.js';
-import { Host, type Ejection } from './host.js';
+import { Host, type Ejection, type FleetEjection } from './host.js';
 import { StallClock } from './liveness.js';
 import { PoisonMemory } from './poison.js';
-import type { NodeStatus } from './status.js';
+import type { FleetSummary, NodeStatus } from './status.js';
 
 export type { NodeStatus } from './status.js';
 
@@ -32,6 +33,8 @@ export interface ClusterEvents {
   onRedispatch?: (node: string, attempts: number) => void;
   onCatalogRefresh?: (node: string, outcome: 'ok' | 'error') => void;
   onCatalogLookup?: (node: string, outcome: 'hit' | 'miss') => void;
+  /** Another process of the fleet took a node out of rotation (undefined: its verdict ended). */
+  onFleetEjection?: (node: string, ejection: FleetEjection | undefined) => void;
 }
 
 export interface ClusterOptions {
@@ -39,6 +42,22 @@ export interface ClusterOptions {
   events?: ClusterEvents;
   /** Start active health checks (default true). */
   healthChecks?: boolean;
+  /** The other pistom processes serving the same nodes (a shared store); absent: this process alone. */
+  fleet?: Fleet;
+  /** Identifies this process in ejection records; PROCESS_ID by default. */
+  processId?: string;
+}
+
+/** This process's own reason to keep a node out of rotation, if any: its ejection, health, breaker. */
+function localVerdict(host: Host): LocalVerdict | undefined {
+  if (host.ejection) return { reason: host.ejection.reason, detail: host.ejection.detail };
+  if (host.health === 'unhealthy') return { reason: 'unhealthy', detail: host.lastError?.message ?? 'failed its health checks' };
+  if (host.breaker.state === 'open') return { reason: 'breaker_open', detail: host.lastError?.message ?? 'circuit breaker open', untilMs: Date.now() + host.breaker.retryAfterMs() };
+  return undefined;
+}
+
+function publicEjection(ejection: FleetEjection): NodeStatus['ejected'] {
+  return { reason: ejection.reason, detail: ejection.detail, at: ejection.at, by: ejection.by };
 }
 
 /** Identifies this process in ejection records (several pistom processes may share nodes). */
@@ -58,6 +77,8 @@ export class Cluster {
   private redactor: Redactor;
   private closed = false;
   private merged: { lists: Map<string, PistonRuntime[]>; entries: CatalogEntry[] } | undefined;
+  private readonly fleet: Fleet;
+  readonly processId: string;
 
   constructor(
     config: ResolvedConfig,
@@ -66,17 +87,22 @@ export class Cluster {
     this.config = config;
     this.redactor = new Redactor(secretsOf(config));
     const events = options.events ?? {};
+    this.fleet = options.fleet ?? {};
+    this.processId = options.processId ?? PROCESS_ID;
     this.strategy = createStrategy(config.balancer.strategy, options.random);
     this.stallClock = new StallClock({ minMs: config.health.probe_after_min_ms, maxMs: config.health.probe_after_max_ms });
     this.catalog = new RuntimeCatalog({
       ttlMs: config.catalog.ttl_ms,
       refreshAheadMs: config.catalog.refresh_ahead_ms,
-      load: async (name, signal) => {
-        const dispatcher = this.requireHost(name);
-        const outcome = await dispatcher.client.runtimes({ signal, timeoutMs: this.config.health.timeout_ms });
-        this.noteListOutcome(dispatcher.host, outcome);
-        if (!outcome.ok) throw new Error(outcome.fault.message);
-        return outcome.runtimes;
+      load: async (name, signal, maxAgeMs) => {
+        const fetchFromNode = async () => {
+          const dispatcher = this.requireHost(name);
+          const outcome = await dispatcher.client.runtimes({ signal, timeoutMs: this.config.health.timeout_ms });
+          this.noteListOutcome(dispatcher.host, outcome);
+          if (!outcome.ok) throw new Error(outcome.fault.message);
+          return outcome.runtimes;
+        };
+        return this.fleet.catalog ? this.fleet.catalog.load(name, maxAgeMs, fetchFromNode) : fetchFromNode();
       },
       onRefresh: events.onCatalogRefresh,
       onLookup: events.onCatalogLookup,
@@ -90,7 +116,10 @@ export class Cluster {
       unhealthyThreshold: config.health.unhealthy_threshold,
       healthyThreshold: config.health.healthy_threshold,
       onResult: (name, ok, runtimes) => {
-        if (ok && runtimes) this.catalog.put(name, runtimes);
+        if (ok && runtimes) {
+          this.catalog.put(name, runtimes);
+          this.fleet.catalog?.put(name, runtimes);
+        }
         events.onHealthCheck?.(name, ok);
       },
       onUnresponsive: (host, why) => this.redispatch(host, `node ${host.name} stopped answering: ${why}`),
@@ -128,13 +157,20 @@ export class Cluster {
 
   private createHost(config: NodeConfig): HostDispatcher {
     const events = this.options.events ?? {};
-    const host = new Host(config, { breaker: this.config.breaker, processId: PROCESS_ID, mayOpenBreaker: () => this.mayOpenBreaker() }, {
-      onBreakerChange: events.onBreakerChange,
+    const host = new Host(config, { breaker: this.config.breaker, processId: this.processId, mayOpenBreaker: () => this.mayOpenBreaker() }, {
+      onBreakerChange: (node, state) => {
+        events.onBreakerChange?.(node, state);
+        this.announceVerdict(host);
+      },
       onHealthChange: (node, healthy) => {
         events.onHealthChange?.(node, healthy);
+        this.announceVerdict(host);
         if (!healthy) this.redispatch(host, `node ${node} failed its health checks`);
       },
-      onEjection: events.onEjection,
+      onEjection: (node, ejection) => {
+        events.onEjection?.(node, ejection);
+        this.announceVerdict(host);
+      },
     });
     const client = new PistonClient({
       name: config.name,
@@ -150,7 +186,42 @@ export class Cluster {
       suspectWindowMs: this.config.breaker.rolling_window_ms,
       stallClock: this.stallClock,
       onStall: (stalled) => this.health.probe(stalled),
+      slots: this.fleet.slots,
     });
+  }
+
+  /** Tells the fleet why this process keeps a node out of rotation now, or that it does not. */
+  private announceVerdict(host: Host): void {
+    if (!this.fleet.verdicts || this.hosts.get(host.name)?.host !== host) return;
+    this.fleet.verdicts.announce(host.name, localVerdict(host));
+  }
+
+  /**
+   * Other processes' verdicts on a node (from the shared store), the one that ends last first, or
+   * none. A verdict of an open breaker is taken only within breaker.max_open_percent, as local
+   * breakers are: a fault that hits every node alike must not empty the fleet's rotation.
+   */
+  applyFleetVerdicts(node: string, verdicts: FleetEjection[]): void {
+    const dispatcher = this.hosts.get(node);
+    if (!dispatcher) return;
+    const host = dispatcher.host;
+    const before = host.fleetEjection;
+    const active = verdicts.filter((verdict) => verdict.until > Date.now() && verdict.by !== this.processId).sort((a, b) => b.until - a.until);
+    const chosen = active.find((verdict) => verdict.reason !== 'breaker_open' || before?.reason === 'breaker_open' || this.mayTakeOutForFleet(host));
+    host.setFleetEjection(chosen);
+    if (chosen && !before) {
+      this.options.events?.onFleetEjection?.(node, chosen);
+      if (chosen.reason === 'unresponsive' || chosen.reason === 'unhealthy') this.redispatch(host, `node ${node} is out of rotation (${chosen.reason}, seen by ${chosen.by})`);
+    } else if (!chosen && before) {
+      this.options.events?.onFleetEjection?.(node, undefined);
+    }
+  }
+
+  private mayTakeOutForFleet(candidate: Host): boolean {
+    const hosts = [...this.hosts.values()].map((dispatcher) => dispatcher.host);
+    const out = hosts.filter((host) => host !== candidate && (host.breaker.state !== 'closed' || host.fleetEjection?.reason === 'breaker_open')).length;
+    const allowed = Math.max(1, Math.floor((hosts.length * this.config.breaker.max_open_percent) / 100));
+    return out < allowed;
   }
 
   /**
@@ -198,6 +269,8 @@ export class Cluster {
   }
 
   private retire(dispatcher: HostDispatcher): void {
+    // Whatever this process said of the node no longer holds: its successor (if any) starts afresh.
+    this.fleet.verdicts?.announce(dispatcher.host.name, undefined);
     this.draining.add(dispatcher);
     void dispatcher.drain().then(() => {
       this.draining.delete(dispatcher);
@@ -239,6 +312,11 @@ export class Cluster {
     await this.catalog.refresh(name);
   }
 
+  /** The shared store's state, when there is one. */
+  fleetSummary(): FleetSummary | undefined {
+    return this.fleet.describe?.();
+  }
+
   /** Health-check round now (tests and `pistom check`). */
   checkHealth(): Promise<void> {
     return this.health.checkAll();
@@ -273,7 +351,8 @@ export class Cluster {
       health: host.health,
       breaker: host.breaker.state,
       breaker_retry_after_ms: host.breaker.retryAfterMs(),
-      ...(host.ejection ? { ejected: host.ejection } : {}),
+      ...(host.ejection ? { ejected: host.ejection } : host.fleetEjection ? { ejected: publicEjection(host.fleetEjection) } : {}),
+      ...(this.fleet.figures?.(host.name) ? { fleet_slots_held: this.fleet.figures(host.name)!.slotsHeld } : {}),
       in_flight: host.inFlight,
       queued: host.queued,
       max_concurrent: host.config.max_concurrent,

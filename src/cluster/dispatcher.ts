@@ -1,7 +1,7 @@
 /**
- * The per-host dispatcher: one node's limiter (concurrency and optional rate, p-queue), its
- * breaker permit, the attempt on the wire, and the accounting of the outcome in the host view as
- * the decision table says. It also watches attempts for a node that went silent (StallClock) and
+ * The per-host dispatcher: one node's limiter (concurrency and optional rate, p-queue), with a
+ * shared store the node's fleet-wide slot (src/cluster/fleet.ts), its breaker permit, the attempt
+ * on the wire, and the accounting of the outcome in the host view as the decision table says. It also watches attempts for a node that went silent (StallClock) and
  * can move every attempt off a node that stopped answering.
  */
 import PQueue from 'p-queue';
@@ -9,6 +9,7 @@ import type { NodeConfig } from '../config/schema.js';
 import type { PistonClient } from '../piston/client.js';
 import { AttemptAbort, decide, faultSignature, type AttemptOutcome, type NodeFault } from '../piston/outcome.js';
 import type { Permit } from './breaker.js';
+import type { SlotGate, SlotLease } from './fleet.js';
 import type { Host } from './host.js';
 import type { StallClock } from './liveness.js';
 import { SuspectLedger, type SuspectVerdict } from './outlier.js';
@@ -41,6 +42,8 @@ export interface DispatcherSettings {
   stallClock: StallClock;
   /** The node has answered nothing while an attempt waited past the stall threshold: probe it. */
   onStall: (host: Host) => void;
+  /** The node's limits across every pistom process (shared store); absent: this process's limiter alone. */
+  slots?: SlotGate;
 }
 
 export class HostDispatcher {
@@ -86,10 +89,16 @@ export class HostDispatcher {
     request.signal.addEventListener('abort', onCallAbort, { once: true });
     try {
       return await this.limiter.add(
-        () => {
+        async () => {
+          // A call waiting for the fleet's slot is still queued: the balancer must see it as load.
+          const lease: SlotLease | undefined = this.settings.slots ? await this.settings.slots.acquire(this.host.config, wait.signal) : undefined;
           waiting = false;
           this.host.queued--;
-          return this.send(request, started);
+          try {
+            return await this.send(request, started);
+          } finally {
+            lease?.release();
+          }
         },
         { signal: wait.signal },
       );

@@ -12,6 +12,9 @@ export type HostHealth = 'unknown' | 'healthy' | 'unhealthy';
 /** Why a node is out of rotation besides its breaker and its health checks. */
 export type EjectionReason = 'misconfigured' | 'unresponsive';
 
+/** Why another process of the fleet took a node out of rotation: its ejections, breakers and health checks. */
+export type FleetEjectionReason = EjectionReason | 'breaker_open' | 'unhealthy';
+
 export interface Ejection {
   reason: EjectionReason;
   /** What was seen, in pistom's words (no secrets). */
@@ -19,6 +22,16 @@ export interface Ejection {
   at: string;
   /** Which pistom process ejected the node (this one: its pid@hostname). */
   by: string;
+}
+
+/** Another process's verdict on a node, as the fleet's shared store carries it. */
+export interface FleetEjection {
+  reason: FleetEjectionReason;
+  detail: string;
+  at: string;
+  by: string;
+  /** Epoch ms after which the verdict no longer holds unless its process renews it. */
+  until: number;
 }
 
 /** What the balancer needs of a host, and nothing else. */
@@ -86,6 +99,7 @@ export class Host implements BalancedHost {
   readonly latency = new DecayingAverage(0.2, LATENCY_HALF_LIFE_MS);
   private healthValue: HostHealth = 'unknown';
   private ejectionValue: Ejection | undefined;
+  private fleetEjectionValue: FleetEjection | undefined;
   /** Attempts sending or waiting for their answer on this node. */
   inFlight = 0;
   /** Attempts waiting in this node's limiter. */
@@ -155,14 +169,24 @@ export class Host implements BalancedHost {
     this.events.onEjection?.(this.name, undefined);
   }
 
-  /** Can take traffic now: not failing its health checks, not ejected, breaker letting calls through. */
+  /** Another process's verdict that keeps this node out of rotation now (shared store only). */
+  get fleetEjection(): FleetEjection | undefined {
+    const value = this.fleetEjectionValue;
+    return value && value.until > Date.now() ? value : undefined;
+  }
+
+  setFleetEjection(value: FleetEjection | undefined): void {
+    this.fleetEjectionValue = value;
+  }
+
+  /** Can take traffic now: not failing its health checks, not ejected here or by the fleet, breaker letting calls through. */
   get available(): boolean {
-    return this.healthValue !== 'unhealthy' && this.ejectionValue === undefined && this.breaker.allows;
+    return this.healthValue !== 'unhealthy' && this.ejectionValue === undefined && this.breaker.allows && this.fleetEjection === undefined;
   }
 
   /** Can serve, as readiness means it: checked healthy, not ejected, breaker not open. */
   get serving(): boolean {
-    return this.healthValue === 'healthy' && this.ejectionValue === undefined && this.breaker.state !== 'open';
+    return this.healthValue === 'healthy' && this.ejectionValue === undefined && this.breaker.state !== 'open' && this.fleetEjection === undefined;
   }
 
   get saturated(): boolean {

@@ -8,6 +8,8 @@ import { loadConfig, ConfigError, type ConfigOverrides } from '../config/load.js
 import type { ResolvedConfig } from '../config/schema.js';
 import type { ClusterEvents } from '../cluster/cluster.js';
 import { createPistom, type Pistom } from '../app.js';
+import { PROCESS_ID } from '../cluster/cluster.js';
+import type { Shared } from '../shared/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { PistomHttpServer } from '../mcp/http/server.js';
 import { serveStdio, type StdioConnection } from '../mcp/stdio.js';
@@ -24,6 +26,10 @@ const HELP = `pistom serve [options]
   --metrics HOST:PORT  also serve /metrics, /healthz and /readyz on this address (any transport)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (or PISTOM_LOG_LEVEL)
   --grace-ms MS        how long running calls may finish on shutdown (default 10000)
+
+Fleet: with shared.redis_url in the config file, or PISTOM_REDIS_URL, every pistom process using
+that Redis shares node limits, ejections, runtime lists, client rate limits and tasks; without
+Redis reachable it serves with local limits (docs/deploy.md).
 
 Protocol: MCP 2026-07-28 (per-request _meta, server/discover, tasks extension for execute) and
 2025-11-25/2025-06-18/2025-03-26 (initialize), over stdio and HTTP. Other settings (limits,
@@ -45,7 +51,10 @@ const OPTIONS = {
 } as const;
 
 /** Sections read once at start: a reload that changes them is applied only after a restart. */
-const RESTART_ONLY = ['http', 'health', 'catalog'] as const;
+const RESTART_ONLY = ['http', 'health', 'catalog', 'shared'] as const;
+
+/** How long start-up waits for the fleet's Redis before serving with local limits. */
+const REDIS_START_WAIT_MS = 2_000;
 
 /** How long the process may linger after a clean shutdown before it is made to exit. */
 const EXIT_SAFETY_MS = 3_000;
@@ -74,7 +83,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const config = await load();
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
-  const pistom = createPistom(config, { logger, ...metrics.instrumentation, events: withLogging(metrics.instrumentation.events ?? {}, logger) });
+  const shared = await connectShared(config, logger, metrics);
+  const pistom = createPistom(config, { logger, ...metrics.instrumentation, events: withLogging(metrics.instrumentation.events ?? {}, logger), shared, processId: PROCESS_ID });
   metrics.bind(pistom);
   const server = new Server({ pistom, metrics, logger, config, load, graceMs });
   try {
@@ -143,13 +153,14 @@ class Server {
     process.on('SIGHUP', this.onReload);
     process.on('unhandledRejection', this.onUnhandledRejection);
     process.on('uncaughtException', this.onUncaughtException);
+    const readyDetail = pistom.shared ? () => ({ shared: pistom.shared!.status() }) : undefined;
     if (options.metricsAddress) {
-      this.metricsServer = await serveMetrics({ ...options.metricsAddress, endpoint: this.metrics.endpoint, ready: () => this.stopping === undefined && pistom.ready() });
+      this.metricsServer = await serveMetrics({ ...options.metricsAddress, endpoint: this.metrics.endpoint, ready: () => this.stopping === undefined && pistom.ready(), readyDetail });
       logger.info({ url: `${this.metricsServer.url}/metrics` }, 'serving metrics');
       process.stderr.write(`pistom metrics on ${this.metricsServer.url}/metrics\n`);
     }
     if (options.http) {
-      this.http = new PistomHttpServer({ http: this.config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready, metrics: this.metrics.endpoint, logger });
+      this.http = new PistomHttpServer({ http: this.config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready, metrics: this.metrics.endpoint, logger, rateLimiter: pistom.shared?.clientLimit, readyDetail });
       const url = await this.http.listen();
       logger.info({ url: `${url}/mcp`, stateful: this.config.http.stateful }, 'serving Streamable HTTP');
       process.stderr.write(`pistom listening on ${url}/mcp\n`);
@@ -230,6 +241,22 @@ class Server {
       logger.warn({ sections: [...restartOnly, ...(budgetChanged ? ['retry.budget_*'] : [])] }, 'these settings changed but apply only after a restart');
     }
   }
+}
+
+/**
+ * The fleet's shared store, when shared.redis_url is set (loaded only then). Start-up waits a
+ * moment for Redis; if it does not answer, pistom serves with local limits and says so.
+ */
+async function connectShared(config: ResolvedConfig, logger: Logger, metrics: Metrics): Promise<Shared | undefined> {
+  if (!config.shared.redis_url) return undefined;
+  const { createShared } = await import('../shared/index.js');
+  const shared = createShared(config, { processId: PROCESS_ID, logger, events: metrics.fleetEvents });
+  if (!(await shared.waitUntilUp(REDIS_START_WAIT_MS))) {
+    const reason = shared.status().reason ?? 'no answer yet';
+    logger.warn({ shared: 'local', reason, local_limit: shared.status().local_limit }, 'Redis is unreachable at start: serving with local limits until it answers');
+    process.stderr.write(`pistom: warning: Redis is unreachable (${reason}); serving with local limits (${shared.status().local_limit}) until it answers\n`);
+  }
+  return shared;
 }
 
 function metricsHostPort(value: string): { host: string; port: number } {

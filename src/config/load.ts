@@ -114,6 +114,7 @@ function originsOf(overrides: ConfigOverrides, env: Env): Record<string, string>
   else if (splitList(env.PISTOM_BACKENDS).length > 0) origins.nodes = 'PISTOM_BACKENDS';
   if (overrides.http) origins['http.host'] = origins['http.port'] = '--http';
   if (splitList(env.PISTOM_AUTH_TOKENS).length > 0) origins['http.auth_tokens'] = 'PISTOM_AUTH_TOKENS';
+  if (env.PISTOM_REDIS_URL) origins['shared.redis_url'] = 'PISTOM_REDIS_URL';
   if (overrides.logLevel) origins['log.level'] = '--log-level';
   else if (env.PISTOM_LOG_LEVEL) origins['log.level'] = 'PISTOM_LOG_LEVEL';
   return origins;
@@ -132,6 +133,8 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOv
   const envTokens = splitList(env.PISTOM_AUTH_TOKENS);
   if (envTokens.length > 0) http.auth_tokens = envTokens;
   merged.http = http;
+
+  if (env.PISTOM_REDIS_URL) merged.shared = { ...((raw.shared as Record<string, unknown> | undefined) ?? {}), redis_url: env.PISTOM_REDIS_URL.trim() };
 
   const level = overrides.logLevel ?? env.PISTOM_LOG_LEVEL;
   if (level) merged.log = { ...((raw.log as Record<string, unknown> | undefined) ?? {}), level };

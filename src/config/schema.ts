@@ -163,6 +163,33 @@ export const TasksSchema = z
   })
   .strict();
 
+export const SharedSchema = z
+  .object({
+    redis_url: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/i, 'must be a redis:// or rediss:// (TLS) URL, e.g. redis://:password@10.0.0.7:6379/0')
+      .optional()
+      .describe('Redis that the pistom processes of one fleet share (node slots, ejections, runtime lists, client rate limits, tasks). A secret: never logged or shown. Also PISTOM_REDIS_URL. Without it every process keeps its own state.'),
+    key_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ":", ".", "_" or "-"')
+      .default('pistom:')
+      .describe('Prefix of every key and channel pistom uses in Redis: processes with the same prefix form one fleet.'),
+    lease_ms: z
+      .number()
+      .int()
+      .min(500)
+      .default(5_000)
+      .describe("How long a node slot held by a process stays taken without being renewed: a killed process's slots come back within this time."),
+    command_timeout_ms: positiveInt()
+      .default(500)
+      .describe('How long one Redis command may take; past it (or with Redis unreachable) the process falls back to its local limits until Redis answers again.'),
+    expected_processes: positiveInt()
+      .default(1)
+      .describe('While Redis is unreachable each process limits a node to max_concurrent / expected_processes (at least 1). 1 (the default) keeps max_concurrent per process, as without Redis.'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -180,6 +207,7 @@ export const ConfigSchema = z
       .strict()
       .default({ level: 'info' }),
     tasks: TasksSchema.default(TasksSchema.parse({})),
+    shared: SharedSchema.default(SharedSchema.parse({})),
   })
   .strict();
 
@@ -219,8 +247,10 @@ export function defaultNodeName(url: string): string {
 }
 
 /** Every value of a configuration that must never be shown: node headers, URL credentials, tokens. */
-export function secretsOf(config: Pick<Config, 'http'> & { nodes: Array<Pick<NodeConfig, 'url' | 'headers'>> }): string[] {
+export function secretsOf(config: Pick<Config, 'http'> & { shared?: Pick<Config['shared'], 'redis_url'>; nodes: Array<Pick<NodeConfig, 'url' | 'headers'>> }): string[] {
   const secrets: string[] = [...config.http.auth_tokens];
+  const redisUrl = config.shared?.redis_url;
+  if (redisUrl) secrets.push(redisUrl, ...urlSecrets(redisUrl));
   for (const node of config.nodes) {
     secrets.push(...Object.values(node.headers ?? {}), ...urlSecrets(node.url));
   }

@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, string> = {
   'http-throughput': 'calls/s over HTTP against the SDK stateless pattern and a bare echo',
   cluster: 'capacity share with 1-8 nodes',
   failures: 'a frozen node, a poison flood, a 4x slower node (with nginx), a node dying at half load',
+  fleet: '3 pistom processes sharing Redis: node limits at the node, throughput, acquire cost, node/Redis/process deaths',
   'bench-self': 'requests/s one pistom bench process drives',
   'bench-sample': 'the sample report of a simulated 3-node cluster in docs/bench.md',
   'robustness-report': 'the chaos and fuzz suites, with the figures table of docs/robustness.md',

@@ -14,12 +14,19 @@ export interface RateLimitOptions {
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/** A per-client limit: this process's buckets, or one shared by the fleet (src/shared). */
+export interface ClientRateLimit {
+  take(clientKey: string): RateDecision | Promise<RateDecision>;
+  /** A description for error messages. */
+  describe(): string;
+}
+
 interface Bucket {
   tokens: number;
   updatedMs: number;
 }
 
-export class ClientRateLimiter {
+export class ClientRateLimiter implements ClientRateLimit {
   private readonly buckets = new Map<string, Bucket>();
   private readonly perMs: number;
   private readonly maxClients: number;

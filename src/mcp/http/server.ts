@@ -23,7 +23,7 @@ import { LEGACY_VERSIONS, MODERN_VERSIONS, SUPPORTED_VERSIONS, RPC, type Era } f
 import { readBody, BodyTooLargeError } from './body.js';
 import { RequestGuard, isLoopbackHost } from './guards.js';
 import { jsonDepthOver, requestIdOf } from './json-depth.js';
-import { ClientRateLimiter } from './rate-limit.js';
+import { ClientRateLimiter, type ClientRateLimit } from './rate-limit.js';
 import { MultiplexTransport } from './mux-transport.js';
 import { idOf, sendJson, sendRpcError } from './respond.js';
 import { SessionManager } from './sessions.js';
@@ -43,6 +43,10 @@ export interface HttpServerOptions {
   ready: () => boolean;
   metrics?: MetricsEndpoint;
   logger?: Logger;
+  /** The per-client limit when http.rate_limit is set; this process's own buckets by default. */
+  rateLimiter?: ClientRateLimit;
+  /** More to say in /readyz's answer (the shared store's state). */
+  readyDetail?: () => Record<string, unknown>;
 }
 
 export class HttpStartError extends Error {
@@ -62,7 +66,7 @@ function firstHeader(req: IncomingMessage, name: string): string | undefined {
 export class PistomHttpServer {
   private readonly server: Server;
   private readonly guard: RequestGuard;
-  private readonly rateLimiter: ClientRateLimiter | undefined;
+  private readonly rateLimiter: ClientRateLimit | undefined;
   private readonly logger: Logger;
   private readonly sockets = new Set<Socket>();
   private legs: Record<Era, Leg> | undefined;
@@ -78,7 +82,7 @@ export class PistomHttpServer {
       );
     }
     this.guard = new RequestGuard({ allowedHosts: http.allowed_hosts, allowedOrigins: http.allowed_origins, tokens: http.auth_tokens, bindHost: http.host });
-    this.rateLimiter = http.rate_limit ? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst }) : undefined;
+    this.rateLimiter = http.rate_limit ? (options.rateLimiter ?? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst })) : undefined;
     this.server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
       this.route(req, res).catch((error: unknown) => {
         this.logger.error({ err: error }, 'HTTP handler failed');
@@ -132,7 +136,7 @@ export class PistomHttpServer {
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && req.method === 'GET') {
       const ready = !this.draining && this.options.ready();
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'shutting down' : 'no node can serve' });
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'shutting down' : 'no node can serve', ...this.options.readyDetail?.() });
     }
     if (path === '/metrics' && req.method === 'GET' && this.options.metrics) {
       const text = await this.options.metrics.render();
@@ -151,7 +155,7 @@ export class PistomHttpServer {
       return sendRpcError(res, failure.status, RPC.serverError, failure.message, failure.headers);
     }
     const clientKey = this.guard.clientKey(req);
-    const rate = this.rateLimiter?.take(clientKey);
+    const rate = await this.rateLimiter?.take(clientKey);
     if (rate && !rate.allowed) {
       req.resume();
       return sendRpcError(res, 429, RPC.serverError, `Too Many Requests: this client is limited to ${this.rateLimiter!.describe()}; retry in ${rate.retryAfterSeconds} s`, { 'retry-after': String(rate.retryAfterSeconds) });

@@ -1,0 +1,62 @@
+/**
+ * Per-client rate limits for /mcp held across the fleet, with rate-limiter-flexible: the counters
+ * live in Redis, and while Redis is unreachable the same limit is kept in this process
+ * (rate-limiter-flexible's insurance limiter), so a client gets at most one limit per process.
+ *
+ * The local limiter is a token bucket (per_second, burst). rate-limiter-flexible counts in windows
+ * of whole seconds, so the fleet-wide limit is a window of W = max(1, round(burst / per_second))
+ * seconds holding max(1, round(per_second × W)) requests: the same average rate, and bursts of
+ * about `burst`.
+ */
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { ClientRateLimit, RateDecision } from '../mcp/http/rate-limit.js';
+import type { SharedConnection } from './connection.js';
+import type { SharedKeys } from './keys.js';
+
+export interface FleetClientLimitOptions {
+  connection: SharedConnection;
+  keys: SharedKeys;
+  perSecond: number;
+  burst: number;
+}
+
+export function clientWindow(perSecond: number, burst: number): { points: number; duration: number } {
+  const duration = Math.max(1, Math.round(burst / perSecond));
+  return { points: Math.max(1, Math.round(perSecond * duration)), duration };
+}
+
+export class FleetClientLimit implements ClientRateLimit {
+  private readonly limiter: RateLimiterRedis;
+  private readonly local: RateLimiterMemory;
+  private readonly window: { points: number; duration: number };
+
+  constructor(private readonly options: FleetClientLimitOptions) {
+    this.window = clientWindow(options.perSecond, options.burst);
+    this.local = new RateLimiterMemory(this.window);
+    this.limiter = new RateLimiterRedis({
+      storeClient: options.connection.client,
+      keyPrefix: options.keys.clients,
+      ...this.window,
+      // Redis away: ask the local limiter at once instead of waiting on a connection.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: this.local,
+    });
+  }
+
+  async take(clientKey: string): Promise<RateDecision> {
+    try {
+      // Known to be down (or slow): no command that would only time out.
+      await (this.options.connection.up ? this.limiter : this.local).consume(clientKey);
+      return { allowed: true };
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
+      // Neither Redis nor the insurance limiter answered: let the request through rather than fail it.
+      this.options.connection.failed(error);
+      return { allowed: true };
+    }
+  }
+
+  describe(): string {
+    return `${this.window.points} requests per ${this.window.duration} s across the fleet (${this.options.perSecond} per second, bursts of ${this.options.burst})`;
+  }
+}
