@@ -22,12 +22,20 @@ const rawText = (maxLength: number) => fc.array(fc.integer({ min: 0, max: 0xffff
 const deep = fc.integer({ min: 1, max: 200 }).map((depth) => JSON.parse(`${'['.repeat(depth)}"x"${']'.repeat(depth)}`) as unknown);
 const anyValue = fc.oneof(fc.jsonValue(), rawText(50), deep);
 
-/** Calls execute; returns the text of the answer, whether a tool result or a protocol error. */
-async function answer(args: unknown): Promise<{ isError: boolean; text: string }> {
+interface Answer {
+  isError: boolean;
+  text: string;
+  /** pistom's error class (from _meta), when pistom refused the call itself. */
+  errorClass?: string;
+}
+
+/** Calls execute; returns the answer, whether a tool result or a protocol error. */
+async function answer(args: unknown): Promise<Answer> {
   try {
     const result = await client.call(args as Record<string, unknown>);
     expect(result.content.length).toBeGreaterThan(0);
-    return { isError: result.isError === true, text: result.content.map((c) => c.text ?? '').join('\n') };
+    const text = result.content.map((c) => c.text ?? '').join('\n');
+    return { isError: result.isError === true, text, errorClass: result._meta?.['pistom/error']?.class };
   } catch (error) {
     const message = (error as Error).message;
     expect(message.length).toBeGreaterThan(0);
@@ -35,6 +43,22 @@ async function answer(args: unknown): Promise<{ isError: boolean; text: string }
   }
 }
 
+/** A well-formed answer: a run that shows its output, or a refusal that says what was wrong. */
+function expectClearAnswer(result: Answer): void {
+  if (!result.isError) {
+    expect(result.text).toMatch(/--- stdout ---|COMPILE ERROR/);
+    return;
+  }
+  // Refused by the input schema (names the field), by pistom (a class and a reason), or by the protocol layer.
+  const clear = /Input validation error|invalid|must|unknown|not|too|over|refus|nothing to run|either code|at least|Unrecognized|expected/i.test(result.text);
+  expect(clear, `an error that says what was wrong, got: ${result.text.slice(0, 300)}`).toBe(true);
+  if (result.errorClass !== undefined) expect(['request_error', 'overload', 'node_fault']).toContain(result.errorClass);
+}
+
+/**
+ * Runs a property; every case must be answered exactly once and crash nothing, checked right after
+ * the case, so that fast-check reports (and shrinks) the very input that broke it.
+ */
 async function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => Promise<void>, numRuns: number): Promise<void> {
   const lostBefore = client.tally().lost;
   let cases = 0;
@@ -43,6 +67,8 @@ async function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (val
       fc.asyncProperty(arbitrary, async (value) => {
         cases++;
         await check(value);
+        expect(client.tally().lost, 'calls answered zero times or more than once').toBe(lostBefore);
+        expect(watch.events, 'unhandled rejections or uncaught exceptions').toEqual([]);
       }),
       { numRuns, seed: 42 },
     );
@@ -70,7 +96,7 @@ describe('fuzz: execute arguments', () => {
 
   it('arbitrary JSON objects as arguments: answered, never a crash', async () => {
     await property('arbitrary JSON', fc.dictionary(fc.string({ maxLength: 12 }), anyValue, { maxKeys: 6 }), async (args) => {
-      await answer(args);
+      expectClearAnswer(await answer(args));
     }, 150);
   });
 
@@ -91,11 +117,12 @@ describe('fuzz: execute arguments', () => {
 
   it('control characters, NUL and invalid UTF-16 in every string: answered, a run or a clear refusal', async () => {
     await property('control characters and invalid UTF-16', fc.record({ language: fc.oneof(fc.constant('python'), rawText(20)), code: rawText(200), stdin: rawText(100), args: fc.array(rawText(20), { maxLength: 3 }), version: fc.oneof(fc.constant('*'), rawText(10)) }), async (args) => {
-      const result = await answer(args);
-      if (!result.isError) expect(result.text).toMatch(/--- stdout ---/);
+      expectClearAnswer(await answer(args));
     }, 120);
     await property('file names with control characters and paths', fc.record({ name: fc.oneof(rawText(30), fc.constantFrom('../x', '/etc/passwd', 'a\\b', 'a/', '.', '..', 'ok.py', 'a\u0000b')), content: rawText(50) }), async (file) => {
-      await answer({ language: 'python', files: [file] });
+      const result = await answer({ language: 'python', files: [file] });
+      expectClearAnswer(result);
+      if (/^\/|^\.\.|\\|\/$/.test(file.name) || file.name === '.' || file.name.includes('\u0000')) expect(result.isError, `file name ${JSON.stringify(file.name)} must be refused`).toBe(true);
     }, 80);
   });
 
@@ -117,9 +144,10 @@ describe('fuzz: execute arguments', () => {
       expect(result.isError).toBe(true);
       expect(result.text).toMatch(depth > 60 ? /nested deeper than 64 levels|files|args|code|extra|Unrecognized/ : /files|args|code|extra|Unrecognized/);
     }, 40);
+  });
+
+  it('still serves a plain call after all of the above', async () => {
     const good = await answer({ language: 'python', code: 'print(1)' });
     expect(good.isError).toBe(false);
-    expect(client.tally().lost).toBe(0);
-    expect(watch.events).toEqual([]);
   });
 });

@@ -75,6 +75,7 @@ describe.each(['stateless', 'stateful'] as const)('fuzz: HTTP endpoint (%s)', (m
             const message = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message;
             expect(message, res.text).toMatch(/\w{3,}/);
           }
+          expect(watch.events, 'unhandled rejections or uncaught exceptions').toEqual([]);
         }),
         { numRuns: 300, seed: 7 },
       );
