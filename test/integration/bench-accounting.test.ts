@@ -12,6 +12,7 @@ import { runBench } from '../../src/bench/run.js';
 import type { BenchReport } from '../../src/bench/report/types.js';
 import { startSimCluster, startSimNode, type BenchSimNode } from './support/bench-sim.js';
 import { runCli } from './support/bench-run.js';
+import { waitFor } from './ops-support.js';
 
 let dir: string;
 const started: BenchSimNode[] = [];
@@ -176,7 +177,7 @@ describe('the command line', () => {
     const signals = new EventEmitter();
     const json = join(dir, 'interrupted.json');
     const pending = runCli(['--piston', node!.url, '--concurrency', '2', '--duration', '60s', '--json', json, '--quiet'], signals);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await waitFor(() => node!.stats().executed >= 10, 'the run to be under way');
     signals.emit('SIGINT');
     const { code, stdout } = await pending;
     expect(code).toBe(130);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimCluster, type SimNode } from '../../src/sim/index.js';
 import { load, startInProcess, type InProcess } from '../helpers/inprocess.js';
+import { waitFor } from './ops-support.js';
 import type { ToolResult } from '../helpers/pistom.js';
 
 const FAST_CAPS = { run_timeout: 1000, compile_timeout: 1000, run_cpu_time: 1000, compile_cpu_time: 1000 };
@@ -91,7 +92,8 @@ describe('cluster failover', () => {
     expect((await nodeState()).breaker).toBe('open');
     await sims[0]!.start();
     const received = sims[0]!.stats().received;
-    await new Promise((resolve) => setTimeout(resolve, 700)); // past reset_timeout_ms: half-open
+    // past reset_timeout_ms the breaker half-opens by itself
+    await waitFor(() => app!.pistom.router.status().nodes.find((n) => n.name === sims[0]!.name)!.breaker === 'half_open', 'the breaker to half-open');
     expect((await nodeState()).breaker).toBe('half_open');
     const values = answered(await load(30, 3, () => client.call('execute', HELLO)), 30);
     expect(values.filter((v) => v.isError)).toEqual([]);
@@ -120,8 +122,7 @@ describe('cluster failover', () => {
     answered(await load(12, 3, () => client.call('execute', HELLO)), 12);
     await sims[0]!.start();
     sims[0]!.setLatency(400); // the probe stays in flight while the others are routed
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(app.pistom.router.status().nodes[0]!.breaker).toBe('half_open');
+    await waitFor(() => app!.pistom.router.status().nodes[0]!.breaker === 'half_open', 'the breaker to half-open');
     const before = sims[0]!.stats().received;
     const values = answered(await load(10, 10, () => client.call('execute', HELLO)), 10);
     expect(values.filter((v) => v.isError)).toEqual([]);
@@ -208,16 +209,15 @@ describe('cluster failover', () => {
     const blockers = [0, 1].map(() => client.call('execute', HELLO));
     const running = new AbortController();
     const runningCall = client.call('execute', HELLO, { signal: running.signal });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => app!.pistom.router.status().queue.running === 3, 'three calls on the three slots');
     const queued = new AbortController();
     const queuedCall = client.call('execute', HELLO, { signal: queued.signal });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(app.pistom.router.status().queue.waiting).toBe(1);
+    await waitFor(() => app!.pistom.router.status().queue.waiting === 1, 'the fourth call to queue');
     queued.abort();
     running.abort();
     await expect(queuedCall).rejects.toThrow();
     await expect(runningCall).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => app!.pistom.router.status().queue.running === 2, 'the cancelled call to free its slot');
     const status = app.pistom.router.status();
     expect(status.queue.waiting).toBe(0);
     expect(status.queue.running).toBe(2);

@@ -2,6 +2,7 @@
  * Progress notifications (queued with its place, the node that took the call, heartbeats while it
  * runs) and the cluster status resource, through the SDK's real Client over HTTP and stdio.
  */
+import { waitFor } from './ops-support.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
 import { startInProcess, type InProcess } from '../helpers/inprocess.js';
@@ -25,7 +26,7 @@ describe('progress and status', () => {
     app = await startInProcess({ nodes: [{ name: 'only', url: sim.url, max_concurrent: 1 }], health: { interval_ms: 60_000 } }, { heartbeatMs: 150 });
     const client = await app.connect();
     const blocker = client.call('execute', SLOW);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => app!.pistom.router.running === 1, 'the first call to hold the only slot');
     const messages: string[] = [];
     const result = await client.call('execute', SLOW, { onprogress: (progress) => messages.push(progress.message ?? '') });
     await blocker;
