@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { CAP_NAMES } from '../piston/limits.js';
 import { PistonRuntimeList, type PistonRuntime } from '../piston/types.js';
 import { DEFAULT_MEMORY_FLOOR_BYTES, startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
-import { normalizeBasePath } from './routes.js';
+import { normalizeBasePath } from './node/routes.js';
 
 
 export const SIM_USAGE = `Usage: pistom sim [options]

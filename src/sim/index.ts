@@ -5,16 +5,16 @@
  */
 import { CAP_NAMES, PISTON_DEFAULT_CAPS } from '../piston/limits.js';
 import type { PistonRuntime } from '../piston/types.js';
-import type { SimFault } from './faults.js';
+import type { SimFault } from './node/faults.js';
 import { DEFAULT_MEMORY_FLOOR_BYTES } from './model/sandbox-memory.js';
-import { normalizeBasePath } from './routes.js';
-import { SimServer, type SimStats } from './server.js';
-import type { SimCaps } from './validate.js';
+import { normalizeBasePath } from './node/routes.js';
+import { SimServer, type SimStats } from './node/server.js';
+import type { SimCaps } from './node/validate.js';
 
-export type { SimFault } from './faults.js';
-export type { SimStats } from './server.js';
-export { DEFAULT_RUNTIMES } from './runtimes.js';
-export { ALL_RUNTIMES } from './catalog.js';
+export type { SimFault } from './node/faults.js';
+export type { SimStats } from './node/server.js';
+export { DEFAULT_RUNTIMES } from './node/runtimes.js';
+export { ALL_RUNTIMES } from './node/catalog.js';
 export { DEFAULT_MEMORY_FLOOR_BYTES } from './model/sandbox-memory.js';
 
 export interface SimNodeOptions {

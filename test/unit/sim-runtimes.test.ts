@@ -1,7 +1,7 @@
 /** The runtime catalog: Piston's resolution rules, the 'all' catalog, and runtimes appearing and disappearing. */
 import { describe, expect, it } from 'vitest';
 import { startSimNode } from '../../src/sim/index.js';
-import { RuntimeCatalog } from '../../src/sim/runtimes.js';
+import { RuntimeCatalog } from '../../src/sim/node/runtimes.js';
 import { get, post, run } from './sim-support.js';
 
 describe('sim runtimes', () => {

@@ -3,7 +3,7 @@
  * report, and how long the job holds its slot. Deterministic: the same job gives the same answer.
  */
 import type { StageResult } from '../../piston/types.js';
-import type { ExecuteJob } from '../validate.js';
+import type { ExecuteJob } from '../node/validate.js';
 import { parseBraceBlocks, parsePythonBlocks } from './blocks.js';
 import { cGlobals, cLanguage, cppTerminate, runCMain, undeclaredIdentifier } from './c.js';
 import { readDirective, directiveStage, type Directive } from './directive.js';

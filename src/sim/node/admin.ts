@@ -3,7 +3,7 @@
  * HTTP, for nodes run in another process (`pistom sim`). See docs/sim.md.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PistonRuntime } from '../piston/types.js';
+import type { PistonRuntime } from '../../piston/types.js';
 import { JSON_TYPE } from './fault-answers.js';
 import { checkFault, type SimFault } from './faults.js';
 import type { RuntimeSelection } from './runtimes.js';

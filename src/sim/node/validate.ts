@@ -3,8 +3,8 @@
  * constructor), reproduced check for check and in the same order.
  */
 import { posix } from 'node:path';
-import type { LimitName } from '../piston/limits.js';
-import type { PistonRuntime } from '../piston/types.js';
+import type { LimitName } from '../../piston/limits.js';
+import type { PistonRuntime } from '../../piston/types.js';
 import type { RuntimeCatalog } from './runtimes.js';
 
 /** A node's caps: the job limits plus PISTON_OUTPUT_MAX_SIZE. */
