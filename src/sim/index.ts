@@ -19,6 +19,7 @@ export { DEFAULT_RUNTIMES } from './node/runtimes.js';
 export { ALL_RUNTIMES } from './node/catalog.js';
 export { DEFAULT_MEMORY_FLOOR_BYTES, MODEL_NAMES, createProgramModel } from './model/index.js';
 export type { ExecuteJob, JobFile, JobLimits, ModelName, ModelOutcome, ProgramModel, SandboxSettings } from './model/index.js';
+export type { Directive as SimDirective, DirectiveStage as SimDirectiveStage } from './model/index.js';
 
 export interface SimNodeOptions {
   /** default '127.0.0.1' */

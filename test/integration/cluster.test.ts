@@ -6,9 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSimCluster, type SimNode } from '../../src/sim/index.js';
 import { load, startInProcess, type InProcess } from '../helpers/inprocess.js';
 import type { ToolResult } from '../helpers/pistom.js';
+import { HELLO } from '../helpers/programs.js';
 
 const FAST_CAPS = { run_timeout: 1000, compile_timeout: 1000, run_cpu_time: 1000, compile_cpu_time: 1000 };
-const HELLO = { language: 'python', code: 'print("hi")' };
 
 function nodesOf(sims: SimNode[], extra: Record<string, unknown> = {}) {
   return sims.map((sim) => ({ name: sim.name, url: sim.url, caps: FAST_CAPS, ...extra }));

@@ -15,6 +15,7 @@ import type { ExecuteJob, ModelOutcome, ProgramModel, SandboxSettings } from './
 import { stagesModel } from './stages.js';
 
 export type { ExecuteJob, JobFile, JobLimits, ModelOutcome, ProgramModel, SandboxSettings } from './program-model.js';
+export type { Directive, DirectiveStage } from './directive.js';
 export { DEFAULT_MEMORY_FLOOR_BYTES } from './sandbox-memory.js';
 
 export const MODEL_NAMES = ['interpreter', 'directive'] as const;
