@@ -9,6 +9,9 @@
  *   shared                                   the fleet's shared state (Redis), read by cluster and mcp
  *   sim, bench                               peers that speak the wire from outside: wire and util only
  *
+ * The library entry (src/index.ts, `import 'pistom'`) reaches neither sim nor bench: they are the
+ * subpath exports pistom/sim and pistom/bench.
+ *
  * Inside the simulator, the node (src/sim/node: routes, validation, slots, faults) and the program
  * model (src/sim/model) meet only at the ProgramModel interface (src/sim/model/program-model.ts).
  *   app (app.ts, metrics.ts, cli.ts, index.ts, commands/)   the top: wires everything together
@@ -74,6 +77,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/sim/[^/]+$' },
       to: { path: '^src/sim/model/', pathNot: '^src/sim/model/(index|program-model)\\.ts$' },
+    },
+    {
+      name: 'library-entry-loads-no-peers',
+      comment: "import 'pistom' (src/index.ts) loads the router pipeline only: the simulator and the load tester are pistom/sim and pistom/bench (package.json exports)",
+      severity: 'error',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: '^src/(sim|bench)/', reachable: true },
     },
     {
       name: 'no-circular',

@@ -85,3 +85,17 @@ describe('inside the simulator: the node and the program model meet at ProgramMo
     ).toEqual([]);
   });
 });
+
+describe("the library entry: import 'pistom' loads the router pipeline only", () => {
+  it('fails src/index.ts reaching the simulator or the load tester, even through another module', async () => {
+    const found = await violations({ 'src/index.ts': ['./app.js'], 'src/app.ts': ['./sim/index.js', './bench/index.js'], 'src/sim/index.ts': [], 'src/bench/index.ts': [] });
+    expect(found.filter((v) => v.startsWith('library-entry-loads-no-peers'))).toEqual([
+      'library-entry-loads-no-peers: src/index.ts -> src/bench/index.ts',
+      'library-entry-loads-no-peers: src/index.ts -> src/sim/index.ts',
+    ]);
+  });
+
+  it('passes the pipeline reached from src/index.ts', async () => {
+    expect(await violations({ 'src/index.ts': ['./app.js'], 'src/app.ts': ['./router.js'], 'src/router.ts': [] })).toEqual([]);
+  });
+});
