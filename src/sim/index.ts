@@ -112,11 +112,16 @@ function checkOptions(opts: SimNodeOptions): void {
 }
 
 /** The model of nodes started without one: PISTOM_SIM_MODEL, else 'interpreter'. */
-export function defaultModelName(): ModelName {
+function defaultModelName(): ModelName {
   const value = process.env[MODEL_ENV];
   if (value === undefined || value === '') return 'interpreter';
   if (!isModelName(value)) throw new RangeError(`${MODEL_ENV} must be one of ${MODEL_NAMES.join(', ')}, got "${value}"`);
   return value;
+}
+
+function modelFor(opts: SimNodeOptions, caps: SimCaps): ProgramModel {
+  if (typeof opts.model === 'object') return opts.model;
+  return createProgramModel(opts.model ?? defaultModelName(), { outputMax: caps.output_max_size, memoryFloorBytes: opts.memoryFloorBytes ?? DEFAULT_MEMORY_FLOOR_BYTES });
 }
 
 export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> {
@@ -141,7 +146,7 @@ export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> 
     latencyMs: opts.latencyMs ?? 0,
     timeScale: opts.timeScale ?? 1,
     admin: opts.admin ?? true,
-    model: typeof opts.model === 'object' ? opts.model : createProgramModel(opts.model ?? defaultModelName(), { outputMax: caps.output_max_size, memoryFloorBytes: opts.memoryFloorBytes ?? DEFAULT_MEMORY_FLOOR_BYTES }),
+    model: modelFor(opts, caps),
     basePath: opts.basePath,
   });
   await server.start();

@@ -2,7 +2,7 @@
  * The `pistom-sim:` directive: an explicit outcome for tests and benchmarks, the same in both
  * program models; and the directive model, which reads nothing else.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MODEL_NAMES, startSimNode, type SimNode } from '../../src/sim/index.js';
 import { run, waitFor } from './sim-support.js';
 import { modelOf, stagesOf } from './sim-model-support.js';
@@ -107,6 +107,22 @@ describe('the directive on a node', () => {
       expect(real.stats().executed).toBe(2);
     } finally {
       await real.close();
+    }
+  });
+
+  it('PISTOM_SIM_MODEL sets the model of nodes started without one; a wrong value says what is allowed', async () => {
+    try {
+      vi.stubEnv('PISTOM_SIM_MODEL', 'directive');
+      const node = await startSimNode({ timeScale: 0 });
+      try {
+        expect((await run(node.url, 'python', 'print("hi")')).json().run).toMatchObject({ stdout: '', code: 0 });
+      } finally {
+        await node.close();
+      }
+      vi.stubEnv('PISTOM_SIM_MODEL', 'sandbox');
+      await expect(startSimNode()).rejects.toThrow(/PISTOM_SIM_MODEL must be one of interpreter, directive, got "sandbox"/);
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 

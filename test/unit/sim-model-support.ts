@@ -3,7 +3,7 @@
  * model, as the simulated node hands it a validated request.
  */
 import semver from 'semver';
-import { PISTON_DEFAULT_CAPS } from '../../src/piston/limits.js';
+import { LIMIT_NAMES, PISTON_DEFAULT_CAPS } from '../../src/piston/limits.js';
 import type { StageResult } from '../../src/piston/types.js';
 import { ALL_RUNTIMES, createProgramModel, DEFAULT_MEMORY_FLOOR_BYTES, type ExecuteJob, type JobLimits, type ModelName, type ProgramModel } from '../../src/sim/index.js';
 
@@ -24,15 +24,7 @@ export function jobOf(language: string, content: string, extras: JobExtras = {})
     main,
     args,
     stdin: stdin.endsWith('\n') ? stdin : `${stdin}\n`,
-    limits: {
-      run_timeout: PISTON_DEFAULT_CAPS.run_timeout,
-      compile_timeout: PISTON_DEFAULT_CAPS.compile_timeout,
-      run_cpu_time: PISTON_DEFAULT_CAPS.run_cpu_time,
-      compile_cpu_time: PISTON_DEFAULT_CAPS.compile_cpu_time,
-      run_memory_limit: PISTON_DEFAULT_CAPS.run_memory_limit,
-      compile_memory_limit: PISTON_DEFAULT_CAPS.compile_memory_limit,
-      ...limits,
-    },
+    limits: { ...(Object.fromEntries(LIMIT_NAMES.map((name) => [name, PISTON_DEFAULT_CAPS[name]])) as JobLimits), ...limits },
   };
 }
 

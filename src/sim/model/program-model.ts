@@ -6,12 +6,12 @@
  * side can be replaced without touching the other (`npm run lint` enforces it).
  */
 import type { LimitName } from '../../piston/limits.js';
-import type { PistonRuntime, StageResult } from '../../piston/types.js';
+import type { FileEncoding, PistonRuntime, StageResult } from '../../piston/types.js';
 
 export interface JobFile {
   name: string;
   content: string;
-  encoding: 'utf8' | 'base64' | 'hex';
+  encoding: (typeof FileEncoding.options)[number];
 }
 
 /** The limits a job runs under (0 means unlimited, a negative memory limit means no cap). */

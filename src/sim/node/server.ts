@@ -7,12 +7,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PistonRuntime, StageResult } from '../../piston/types.js';
+import type { ProgramModel } from '../model/program-model.js';
 import { handleAdmin, type AdminTarget } from './admin.js';
 import { dripAnswer } from './drip.js';
 import { JSON_TYPE, answerWithFault, padToSize } from './fault-answers.js';
 import { FaultInjector, type SimFault } from './faults.js';
 import { FreezeGate } from './freeze.js';
-import type { ProgramModel } from '../model/program-model.js';
 import { readBody } from './request-body.js';
 import { apiLayout, normalizeBasePath, resolveRoute, type ApiLayout, type Route } from './routes.js';
 import { RuntimeCatalog, type RuntimeSelection } from './runtimes.js';

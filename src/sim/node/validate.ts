@@ -3,6 +3,7 @@
  * constructor), reproduced check for check and in the same order.
  */
 import { posix } from 'node:path';
+import { FileEncoding } from '../../piston/types.js';
 import type { ExecuteJob, JobFile, JobLimits } from '../model/program-model.js';
 import type { RuntimeCatalog } from './runtimes.js';
 
@@ -23,7 +24,7 @@ export type Validation =
 
 const CONSTRAINTS = ['memory_limit', 'timeout', 'cpu_time'] as const;
 const STAGES = ['compile', 'run'] as const;
-const ENCODINGS = new Set(['base64', 'hex', 'utf8']);
+const ENCODINGS = new Set<string>(FileEncoding.options);
 const SUBMISSION_DIR = '/box/submission';
 
 const reject = (message: string): Validation => ({ ok: false, status: 400, body: JSON.stringify({ message }) });
