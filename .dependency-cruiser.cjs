@@ -10,6 +10,12 @@
  *                                            cluster (cluster/fleet.ts) and mcp (tasks, client limits) define;
  *                                            only the app wires it in, so the no-Redis path never loads it
  *   sim, bench                               peers that speak the wire from outside: wire and util only
+ *
+ * The library entry (src/index.ts, `import 'pistom'`) reaches neither sim nor bench: they are the
+ * subpath exports pistom/sim and pistom/bench.
+ *
+ * Inside the simulator, the node (src/sim/node: routes, validation, slots, faults) and the program
+ * model (src/sim/model) meet only at the ProgramModel interface (src/sim/model/program-model.ts).
  *   app (app.ts, metrics.ts, cli.ts, index.ts, commands/)   the top: wires everything together
  */
 const PARTS = {
@@ -53,6 +59,34 @@ module.exports = {
       from: { path: PARTS[part], ...(part === 'wire' ? { pathNot: PARTS.limits } : {}) },
       to: { path: '^src/', pathNot: allowedPaths(part) },
     })),
+    {
+      name: 'sim-node-sees-model-interface-only',
+      comment: 'the simulated node uses the program model only through ProgramModel (src/sim/model/program-model.ts), so that either can change without the other (docs/sim.md)',
+      severity: 'error',
+      from: { path: '^src/sim/node/' },
+      to: { path: '^src/sim/model/', pathNot: '^src/sim/model/program-model\\.ts$' },
+    },
+    {
+      name: 'sim-model-knows-no-node',
+      comment: 'the program model knows nothing of the simulated node (HTTP, routes, slots, faults)',
+      severity: 'error',
+      from: { path: '^src/sim/model/' },
+      to: { path: '^src/sim/', pathNot: '^src/sim/model/' },
+    },
+    {
+      name: 'sim-entry-picks-model-by-entry',
+      comment: "the simulator's entry points pick a model through src/sim/model/index.ts, never through its internals",
+      severity: 'error',
+      from: { path: '^src/sim/[^/]+$' },
+      to: { path: '^src/sim/model/', pathNot: '^src/sim/model/(index|program-model)\\.ts$' },
+    },
+    {
+      name: 'library-entry-loads-no-peers',
+      comment: "import 'pistom' (src/index.ts) loads the router pipeline only: the simulator and the load tester are pistom/sim and pistom/bench (package.json exports)",
+      severity: 'error',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: '^src/(sim|bench)/', reachable: true },
+    },
     {
       name: 'no-circular',
       comment: 'modules that import each other cannot be understood or changed one at a time',

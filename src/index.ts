@@ -1,6 +1,7 @@
 /**
- * pistom as a library: build the same router the CLI serves, in your own process, and the
- * simulated node and load generator used by its tests and benchmarks.
+ * pistom as a library (`import 'pistom'`): build the same router the CLI serves, in your own
+ * process. This entry loads the router pipeline only; the simulated Piston node is `pistom/sim`
+ * (src/sim/index.ts) and the load generator `pistom/bench` (src/bench/index.ts).
  */
 export { createPistom, type Pistom, type PistomOptions } from './app.js';
 export { loadConfig, parseConfig, ConfigError, type ConfigOverrides } from './config/load.js';
@@ -19,6 +20,3 @@ export { createMetrics, type Metrics } from './metrics.js';
 export { PistonClient } from './piston/client.js';
 export { DECISIONS, decide, type AttemptOutcome, type NodeFault, type FaultReason, type Decision } from './piston/outcome.js';
 export * from './piston/types.js';
-export { startSimNode, startSimCluster, type SimNode, type SimNodeOptions, type SimFault } from './sim/index.js';
-export { runBench } from './bench/run.js';
-export type { BenchReport } from './bench/report/types.js';

@@ -17,7 +17,7 @@ function show(title: string, result: ToolResult): void {
 }
 
 export async function runDemo(_argv: string[]): Promise<number> {
-  const sims = await startSimCluster(3, { latencyMs: 20 });
+  const sims = await startSimCluster(3, { latencyMs: 20, model: 'interpreter' }); // the demo shows what real programs print
   const config = parseConfig({ nodes: sims.map((sim) => ({ name: sim.name, url: sim.url })), http: { port: 0 } }, 'demo');
   const pistom = createPistom(config);
   const http = new PistomHttpServer({ http: config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready });

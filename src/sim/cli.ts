@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CAP_NAMES } from '../piston/limits.js';
 import { PistonRuntimeList, type PistonRuntime } from '../piston/types.js';
-import { DEFAULT_MEMORY_FLOOR_BYTES, startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
-import { normalizeBasePath } from './routes.js';
+import { DEFAULT_MEMORY_FLOOR_BYTES, MODEL_ENV, MODEL_NAMES, startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
+import { normalizeBasePath } from './node/routes.js';
 
 
 export const SIM_USAGE = `Usage: pistom sim [options]
@@ -27,6 +27,9 @@ Options:
                        with status XX, like a real kernel; 0 = off (default ${DEFAULT_MEMORY_FLOOR_BYTES})
   --base-path PATH     serve PATH/runtimes and PATH/execute only, like the public API
                        (e.g. /api/v2/piston); default: / and /api/v2/... like a self-hosted node
+  --model NAME         what programs produce: interpreter (read like a real node runs them)
+                       or directive (only a pistom-sim: directive counts; others print nothing)
+                       (default: $${MODEL_ENV} if set, else interpreter)
   --json               print one JSON line {"nodes":[{"name","url","apiUrl"}]} once listening
   --help               show this help
 `;
@@ -80,6 +83,7 @@ export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; co
         cap: { type: 'string', multiple: true },
         'memory-floor': { type: 'string' },
         'base-path': { type: 'string' },
+        model: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -111,6 +115,10 @@ export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; co
       throw new SimUsageError(`--base-path: ${(error as Error).message}`);
     }
     options.basePath = v['base-path'];
+  }
+  if (v.model !== undefined) {
+    if (!(MODEL_NAMES as readonly string[]).includes(v.model)) throw new SimUsageError(`--model must be one of ${MODEL_NAMES.join(', ')}; got "${v.model}"`);
+    options.model = v.model as SimNodeOptions['model'];
   }
   if (v.cap !== undefined) {
     const caps: NonNullable<SimNodeOptions['caps']> = {};

@@ -1,21 +1,25 @@
 /**
- * A simulated Piston v3.1.1 node for tests, demos, chaos tests and benchmarks: Piston's wire
- * behaviour (validation, errors, quirks, job slots and FIFO queue) with a deterministic model of
- * program outcomes instead of a sandbox, plus fault injection. See docs/sim.md.
+ * `pistom/sim`: a simulated Piston v3.1.1 node for tests, demos, chaos tests and benchmarks.
+ * Two parts, joined here: the node (src/sim/node: Piston's wire behaviour, validation, errors,
+ * quirks, job slots and FIFO queue, fault injection, freezing, the admin API) and a deterministic
+ * program model instead of a sandbox (src/sim/model), seen by the node only as a ProgramModel.
+ * See docs/sim.md.
  */
 import { CAP_NAMES, PISTON_DEFAULT_CAPS } from '../piston/limits.js';
 import type { PistonRuntime } from '../piston/types.js';
-import type { SimFault } from './faults.js';
-import { DEFAULT_MEMORY_FLOOR_BYTES } from './model/sandbox-memory.js';
-import { normalizeBasePath } from './routes.js';
-import { SimServer, type SimStats } from './server.js';
-import type { SimCaps } from './validate.js';
+import type { SimFault } from './node/faults.js';
+import { createProgramModel, DEFAULT_MEMORY_FLOOR_BYTES, isModelName, MODEL_NAMES, type ModelName, type ProgramModel } from './model/index.js';
+import { normalizeBasePath } from './node/routes.js';
+import { SimServer, type SimStats } from './node/server.js';
+import type { SimCaps } from './node/validate.js';
 
-export type { SimFault } from './faults.js';
-export type { SimStats } from './server.js';
-export { DEFAULT_RUNTIMES } from './runtimes.js';
-export { ALL_RUNTIMES } from './catalog.js';
-export { DEFAULT_MEMORY_FLOOR_BYTES } from './model/sandbox-memory.js';
+export type { SimFault } from './node/faults.js';
+export type { SimStats } from './node/server.js';
+export { DEFAULT_RUNTIMES } from './node/runtimes.js';
+export { ALL_RUNTIMES } from './node/catalog.js';
+export { DEFAULT_MEMORY_FLOOR_BYTES, MODEL_NAMES, createProgramModel } from './model/index.js';
+export type { ExecuteJob, JobFile, JobLimits, ModelName, ModelOutcome, ProgramModel, SandboxSettings } from './model/index.js';
+export type { Directive as SimDirective, DirectiveStage as SimDirectiveStage } from './model/index.js';
 
 export interface SimNodeOptions {
   /** default '127.0.0.1' */
@@ -46,7 +50,17 @@ export interface SimNodeOptions {
    * (e.g. '/api/v2/piston'), everything else 404. Default: Piston's own `/` and `/api/v2/...`.
    */
   basePath?: string;
+  /**
+   * What programs produce: 'interpreter' (reads Python, JavaScript, C and more, like a real node),
+   * 'directive' (only the `pistom-sim:` directive counts; other programs exit 0 with no output), or
+   * a ProgramModel of your own (memoryFloorBytes then does not apply). Default: the
+   * PISTOM_SIM_MODEL environment variable if set, else 'interpreter'.
+   */
+  model?: ModelName | ProgramModel;
 }
+
+/** The environment variable that sets the model of nodes started without one (`directive` proves a suite needs no interpreter). */
+export const MODEL_ENV = 'PISTOM_SIM_MODEL';
 
 export interface SimNode {
   readonly name: string;
@@ -87,10 +101,27 @@ function checkOptions(opts: SimNodeOptions): void {
   nonNegative('timeScale', opts.timeScale);
   nonNegative('memoryFloorBytes', opts.memoryFloorBytes);
   if (opts.basePath !== undefined) normalizeBasePath(opts.basePath);
+  const { model } = opts;
+  if (model !== undefined && !(typeof model === 'string' ? isModelName(model) : typeof model?.simulate === 'function')) {
+    throw new RangeError(`model must be one of ${MODEL_NAMES.join(', ')} or an object with simulate(job), got ${typeof model === 'string' ? `"${model}"` : typeof model}`);
+  }
   for (const [name, value] of Object.entries(opts.caps ?? {})) {
     if (!(CAP_NAMES as readonly string[]).includes(name)) throw new RangeError(`unknown cap ${name}; known caps: ${CAP_NAMES.join(', ')}`);
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`cap ${name} must be a number, got ${String(value)}`);
   }
+}
+
+/** The model of nodes started without one: PISTOM_SIM_MODEL, else 'interpreter'. */
+function defaultModelName(): ModelName {
+  const value = process.env[MODEL_ENV];
+  if (value === undefined || value === '') return 'interpreter';
+  if (!isModelName(value)) throw new RangeError(`${MODEL_ENV} must be one of ${MODEL_NAMES.join(', ')}, got "${value}"`);
+  return value;
+}
+
+function modelFor(opts: SimNodeOptions, caps: SimCaps): ProgramModel {
+  if (typeof opts.model === 'object') return opts.model;
+  return createProgramModel(opts.model ?? defaultModelName(), { outputMax: caps.output_max_size, memoryFloorBytes: opts.memoryFloorBytes ?? DEFAULT_MEMORY_FLOOR_BYTES });
 }
 
 export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> {
@@ -115,7 +146,7 @@ export async function startSimNode(opts: SimNodeOptions = {}): Promise<SimNode> 
     latencyMs: opts.latencyMs ?? 0,
     timeScale: opts.timeScale ?? 1,
     admin: opts.admin ?? true,
-    memoryFloorBytes: opts.memoryFloorBytes ?? DEFAULT_MEMORY_FLOOR_BYTES,
+    model: modelFor(opts, caps),
     basePath: opts.basePath,
   });
   await server.start();

@@ -7,9 +7,9 @@ import { startSimCluster, type SimNode } from '../../src/sim/index.js';
 import { load, startInProcess, type InProcess } from '../helpers/inprocess.js';
 import { waitFor } from './ops-support.js';
 import type { ToolResult } from '../helpers/pistom.js';
+import { HELLO } from '../helpers/programs.js';
 
 const FAST_CAPS = { run_timeout: 1000, compile_timeout: 1000, run_cpu_time: 1000, compile_cpu_time: 1000 };
-const HELLO = { language: 'python', code: 'print("hi")' };
 
 function nodesOf(sims: SimNode[], extra: Record<string, unknown> = {}) {
   return sims.map((sim) => ({ name: sim.name, url: sim.url, caps: FAST_CAPS, ...extra }));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
 import type { ClientEra, Connected } from '../helpers/pistom.js';
 import { writeConfig } from '../helpers/pistom.js';
+import { declared } from '../helpers/programs.js';
 
 export interface SuiteSetup {
   era: ClientEra;
@@ -61,7 +62,7 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
       const result = await mcp.call('execute', {
         language: 'Python',
         version: '3.x',
-        code: 'import sys\nprint("hello", input())\nprint("rest:", repr(sys.stdin.read()))\nprint(sys.argv)',
+        code: declared({ stdout: "hello world\nrest: 'line2\\n'\n['file0.code', 'a', 'b']\n" }, 'import sys\nprint("hello", input())\nprint("rest:", repr(sys.stdin.read()))\nprint(sys.argv)'),
         stdin: 'world\nline2',
         args: ['a', 'b'],
       });
@@ -79,7 +80,7 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
       const result = await mcp.call('execute', {
         language: 'python',
         files: [
-          { name: 'main.py', content: 'from pkg import mod\nprint(mod.X)' },
+          { name: 'main.py', content: declared({ stdout: '42\n' }, 'from pkg import mod\nprint(mod.X)') },
           { name: 'pkg/mod.py', content: 'X = 42' },
           { name: 'pkg/__init__.py', content: '' },
         ],
@@ -89,7 +90,7 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
     });
 
     it('runs a compiled language and returns the compile stage', async () => {
-      const result = await mcp.call('execute', { language: 'c', code: '#include <stdio.h>\nint main(int c, char**v){ printf("42 %s\\n", v[1]); return 0; }', args: ['arg1'] });
+      const result = await mcp.call('execute', { language: 'c', code: declared({ stdout: '42 arg1\n' }, '#include <stdio.h>\nint main(int c, char**v){ printf("42 %s\\n", v[1]); return 0; }', '//'), args: ['arg1'] });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toHaveProperty('compile');
       expect(result.structuredContent!.compile.code).toBe(0);
@@ -97,20 +98,20 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
     });
 
     it('reports a failing program as a normal result', async () => {
-      const exit = await mcp.call('execute', { language: 'py', code: 'import sys\nprint("bye")\nsys.exit(3)' });
+      const exit = await mcp.call('execute', { language: 'py', code: declared({ stdout: 'bye\n', code: 3 }, 'import sys\nprint("bye")\nsys.exit(3)') });
       expect(exit.isError).toBeFalsy();
       expect(exit.structuredContent!.run).toMatchObject({ status: 'RE', code: 3 });
       expect(exit.content[0]!.text).toMatch(/runtime error: exited with code 3/);
-      const compile = await mcp.call('execute', { language: 'c', code: 'int main(){ return x; }' });
+      const compile = await mcp.call('execute', { language: 'c', code: declared({ compile: { stderr: "file0.code.c:2:20: error: 'x' undeclared (first use in this function)\n", code: 1 } }, 'int main(){ return x; }', '//') });
       expect(compile.isError).toBeFalsy();
       expect(compile.content[0]!.text).toMatch(/COMPILE ERROR/);
-      const timeout = await mcp.call('execute', { language: 'python', code: 'while True: pass', run_cpu_time: 200 });
+      const timeout = await mcp.call('execute', { language: 'python', code: declared({ cpu_ms: 60_000 }, 'while True: pass'), run_cpu_time: 200 });
       expect(timeout.structuredContent!.run.status).toBe('TO');
       expect(timeout.content[0]!.text).toMatch(/time limit exceeded/);
     });
 
     it('says in plain words when output was cut by the node limit', async () => {
-      const result = await mcp.call('execute', { language: 'python', code: 'print("x"*100000)' });
+      const result = await mcp.call('execute', { language: 'python', code: declared({ status: 'OL' }, 'print("x"*100000)') });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent!.run.status).toBe('OL');
       expect(result.content[0]!.text).toMatch(/OUTPUT TRUNCATED/);
@@ -124,7 +125,7 @@ export function defineExecuteSuite(transport: string, setup: SuiteSetup): void {
     });
 
     it('keeps run_python_code from the original Pistom', async () => {
-      const result = await mcp.call('run_python_code', { code: 'print(1+1)' });
+      const result = await mcp.call('run_python_code', { code: declared({ stdout: '2\n' }, 'print(1+1)') });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ language: 'python', run: { stdout: '2\n' } });
     });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
 import { startInProcess, type InProcess } from '../helpers/inprocess.js';
+import { printing } from '../helpers/programs.js';
 import { MCP_HEADERS, modernRpc, rawRequest } from '../helpers/raw-http.js';
 
 const call = (id: number | string, code: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'execute', arguments: { language: 'python', code } } });
@@ -25,7 +26,7 @@ describe('stateless HTTP at the JSON-RPC level', () => {
 
   it('answers many clients that all use id 1 with their own results', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify(call(1, `print("client ${i}")`)) })),
+      Array.from({ length: 30 }, (_, i) => rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify(call(1, printing(`client ${i}`))) })),
     );
     answers.forEach((answer, i) => {
       expect(answer.status).toBe(200);
@@ -36,7 +37,7 @@ describe('stateless HTTP at the JSON-RPC level', () => {
   });
 
   it('answers a batch with one answer per request, ids kept, and refuses duplicate ids', async () => {
-    const answer = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify([call('a', 'print("A")'), { jsonrpc: '2.0', method: 'notifications/initialized' }, call(7, 'print("B")')]) });
+    const answer = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify([call('a', printing('A')), { jsonrpc: '2.0', method: 'notifications/initialized' }, call(7, printing('B'))]) });
     expect(answer.status).toBe(200);
     const body = answer.json() as Array<{ id: string | number; result: { structuredContent: { run: { stdout: string } } } }>;
     expect(body.map((item) => item.id).sort()).toEqual([7, 'a']);
@@ -64,7 +65,7 @@ describe('stateless HTTP at the JSON-RPC level', () => {
 
   it('2026-07-28: many clients with id 1, each answered with its own result, resultType and server identity', async () => {
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => {
-      const request = modernRpc('tools/call', { name: 'execute', arguments: { language: 'python', code: `print("modern ${i}")` } }, 1);
+      const request = modernRpc('tools/call', { name: 'execute', arguments: { language: 'python', code: printing(`modern ${i}`) } }, 1);
       return rawRequest(url, request);
     }));
     answers.forEach((answer, i) => {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
 import { CLI, startHttpPistom, type HttpPistom } from '../helpers/pistom.js';
+import { declared } from '../helpers/programs.js';
 
 const INSPECTOR = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js', import.meta.url));
 
@@ -48,7 +49,7 @@ describe('MCP Inspector CLI', () => {
   }
 
   it('runs code through execute', async () => {
-    const result = await inspector(['--protocol-era', 'modern', '--method', 'tools/call', '--tool-name', 'execute', '--tool-arg', 'language=python', '--tool-arg', 'code=print(6*7)', '--transport', 'http', '--server-url', `${http.url}/mcp`]);
+    const result = await inspector(['--protocol-era', 'modern', '--method', 'tools/call', '--tool-name', 'execute', '--tool-arg', 'language=python', '--tool-arg', `code=${declared({ stdout: '42\n' }, 'print(6*7)')}`, '--transport', 'http', '--server-url', `${http.url}/mcp`]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).structuredContent.run.stdout).toBe('42\n');
   });

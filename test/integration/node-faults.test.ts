@@ -13,9 +13,9 @@ import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
 import { CLI, writeConfig, type ToolResult } from '../helpers/pistom.js';
 import { errorOf, getStatus, scrape, serveHttp, waitFor, type HttpChild } from './ops-support.js';
 import { connectHttp } from '../helpers/pistom.js';
+import { HELLO } from '../helpers/programs.js';
 
 const CAPS = { run_timeout: 1000, compile_timeout: 1000, run_cpu_time: 1000, compile_cpu_time: 1000 };
-const HELLO = { language: 'python', code: 'print("hi")' };
 const SECRET = 'Bearer node-secret-4c1d9e7b';
 
 /** The built CLI, run to its end without blocking this process (in-process nodes must keep answering). */

@@ -12,7 +12,7 @@ export const SECRET = 'SECRET-node-header-7f3a9c1e';
 export const TOKEN = 'bearer-token-0123456789abcdef-SECRET';
 
 export const FAST_CAPS = { run_timeout: 30_000, compile_timeout: 1000, run_cpu_time: 30_000, compile_cpu_time: 1000 };
-export const HELLO = { language: 'python', code: 'print("hi")' };
+export { HELLO } from '../helpers/programs.js';
 
 /** A program the simulated node runs for `ms` (see docs/sim.md: the pistom-sim directive). */
 export function slowProgram(ms: number): { language: string; code: string } {

@@ -9,10 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSimCluster, type SimNode } from '../../src/sim/index.js';
 import { load, startInProcess, type InProcess } from '../helpers/inprocess.js';
 import type { ToolResult } from '../helpers/pistom.js';
+import { HELLO } from '../helpers/programs.js';
 import { MCP_HEADERS, rawRequest } from '../helpers/raw-http.js';
 
 const CAPS = { run_timeout: 3000, compile_timeout: 3000, run_cpu_time: 3000, compile_cpu_time: 3000 };
-const HELLO = { language: 'python', code: 'print("hi")' };
 const TUNED = {
   breaker: { volume_threshold: 3, error_threshold_percentage: 50, reset_timeout_ms: 5_000, rolling_window_ms: 10_000, consecutive_failures: 3 },
   health: { interval_ms: 60_000 },

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
 import { CLI } from '../helpers/pistom.js';
+import { printing } from '../helpers/programs.js';
 import { FigureRecorder } from '../helpers/robustness-figures.js';
 import type { LooseJson } from '../helpers/raw-http.js';
 
@@ -97,7 +98,7 @@ it('survives malformed lines, binary garbage and partial lines, writing only pro
     tried++;
   }
   // A message split across writes, byte by byte at the end.
-  const split = rpc(10, 'tools/call', { name: 'execute', arguments: { language: 'python', code: 'print("split")' } });
+  const split = rpc(10, 'tools/call', { name: 'execute', arguments: { language: 'python', code: printing('split') } });
   session.send(split.slice(0, 20));
   await new Promise((resolve) => setTimeout(resolve, 50));
   for (const char of split.slice(20)) session.send(char);
@@ -121,7 +122,7 @@ it('ends cleanly on EOF in the middle of a call, after answering it', async () =
   const session = start();
   session.send(INIT);
   await session.answer(1);
-  session.send(rpc(2, 'tools/call', { name: 'execute', arguments: { language: 'python', code: 'print("last")' } }));
+  session.send(rpc(2, 'tools/call', { name: 'execute', arguments: { language: 'python', code: printing('last') } }));
   session.child.stdin.end();
   const code = await session.exited;
   expect(code, session.stderr()).toBe(0);
@@ -167,7 +168,7 @@ it('speaks 2026-07-28 when the connection opens with the per-request envelope', 
   session.send(rpc(1, 'server/discover', { _meta: meta }));
   const discover = await session.answer(1);
   expect(discover.result).toMatchObject({ supportedVersions: ['2026-07-28'], resultType: 'complete' });
-  session.send(rpc(2, 'tools/call', { name: 'execute', arguments: { language: 'python', code: 'print("modern")' }, _meta: meta }));
+  session.send(rpc(2, 'tools/call', { name: 'execute', arguments: { language: 'python', code: printing('modern') }, _meta: meta }));
   const call = await session.answer(2);
   expect(call.result).toMatchObject({ resultType: 'complete', structuredContent: { run: { stdout: 'modern\n' } } });
   session.child.stdin.end();

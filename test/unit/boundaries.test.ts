@@ -25,9 +25,9 @@ async function violations(files: Record<string, string[]>): Promise<string[]> {
   return output.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
 }
 
-describe('the pipeline rule (npm run lint)', () => {
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+describe('the pipeline rule (npm run lint)', () => {
   it('fails an import against the pipeline: config reaching into the cluster', async () => {
     expect(await violations({ 'src/config/load.ts': ['../cluster/host.js'], 'src/cluster/host.ts': [] })).toEqual(['config-points-down: src/config/load.ts -> src/cluster/host.ts']);
   });
@@ -50,5 +50,52 @@ describe('the pipeline rule (npm run lint)', () => {
         'src/piston/limits.ts': [],
       }),
     ).toEqual([]);
+  });
+});
+
+describe('inside the simulator: the node and the program model meet at ProgramModel only', () => {
+  it('fails the node reaching into the interpreter, the model reaching into the node, and the entry reaching past the model entry', async () => {
+    expect(
+      await violations({
+        'src/sim/node/server.ts': ['../model/interpreter.js', '../model/program-model.js'],
+        'src/sim/model/interpreter.ts': ['../node/validate.js'],
+        'src/sim/model/program-model.ts': [],
+        'src/sim/node/validate.ts': [],
+        'src/sim/index.ts': ['./model/stages.js'],
+        'src/sim/model/stages.ts': [],
+      }),
+    ).toEqual([
+      'sim-entry-picks-model-by-entry: src/sim/index.ts -> src/sim/model/stages.ts',
+      'sim-model-knows-no-node: src/sim/model/interpreter.ts -> src/sim/node/validate.ts',
+      'sim-node-sees-model-interface-only: src/sim/node/server.ts -> src/sim/model/interpreter.ts',
+    ]);
+  });
+
+  it('passes the node using the interface and the entry choosing a model through the model entry', async () => {
+    expect(
+      await violations({
+        'src/sim/node/server.ts': ['../model/program-model.js', './validate.js'],
+        'src/sim/node/validate.ts': ['../model/program-model.js'],
+        'src/sim/index.ts': ['./node/server.js', './model/index.js'],
+        'src/sim/model/index.ts': ['./interpreter.js', './program-model.js'],
+        'src/sim/model/interpreter.ts': ['./program-model.js'],
+        'src/sim/model/program-model.ts': ['../../piston/limits.js'],
+        'src/piston/limits.ts': [],
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe("the library entry: import 'pistom' loads the router pipeline only", () => {
+  it('fails src/index.ts reaching the simulator or the load tester, even through another module', async () => {
+    const found = await violations({ 'src/index.ts': ['./app.js'], 'src/app.ts': ['./sim/index.js', './bench/index.js'], 'src/sim/index.ts': [], 'src/bench/index.ts': [] });
+    expect(found.filter((v) => v.startsWith('library-entry-loads-no-peers'))).toEqual([
+      'library-entry-loads-no-peers: src/index.ts -> src/bench/index.ts',
+      'library-entry-loads-no-peers: src/index.ts -> src/sim/index.ts',
+    ]);
+  });
+
+  it('passes the pipeline reached from src/index.ts', async () => {
+    expect(await violations({ 'src/index.ts': ['./app.js'], 'src/app.ts': ['./router.js'], 'src/router.ts': [] })).toEqual([]);
   });
 });

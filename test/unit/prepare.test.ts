@@ -53,4 +53,9 @@ describe('request checks before anything is sent', () => {
     expect(messages).toMatch(/args must be an array of strings/);
     expect(messages).toMatch(/stdin must be a string/);
   });
+
+  it('sends stdin, args and limits to the node as given', () => {
+    const prepared = prepareRequest(ExecuteInputSchema.parse({ language: 'python', code: 'x', stdin: 'world\nline2', args: ['a', 'b'], run_cpu_time: 200 }));
+    expect(prepared.base).toEqual({ files: [{ content: 'x' }], stdin: 'world\nline2', args: ['a', 'b'], run_cpu_time: 200 });
+  });
 });

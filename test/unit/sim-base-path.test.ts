@@ -5,13 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startSimNode, type SimNode } from '../../src/sim/index.js';
+import type { SimNode } from '../../src/sim/index.js';
 import { parseSimArgs } from '../../src/sim/cli.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
-import { get, post } from './sim-support.js';
+import { get, post, prints, startNode } from './sim-support.js';
 
 const NOT_FOUND = '{"message":"Not Found"}';
-const PY = { language: 'python', version: '*', files: [{ content: 'print("based")' }] };
+const PY = { language: 'python', version: '*', files: [{ content: prints('based\n') }] };
 
 describe('sim base path', () => {
   let sim: SimNode;
@@ -20,7 +20,7 @@ describe('sim base path', () => {
   });
 
   it('serves {base}/runtimes and {base}/execute; apiUrl is the URL to configure a router with', async () => {
-    sim = await startSimNode({ timeScale: 0, basePath: '/api/v2/piston' });
+    sim = await startNode({ timeScale: 0, basePath: '/api/v2/piston' });
     expect(sim.apiUrl).toBe(`${sim.url}/api/v2/piston`);
     const runtimes = await get(`${sim.apiUrl}/runtimes`);
     expect(runtimes.status).toBe(200);
@@ -33,7 +33,7 @@ describe('sim base path', () => {
   });
 
   it('answers 404 {"message":"Not Found"} to everything else, the root and Piston\'s own paths included', async () => {
-    sim = await startSimNode({ timeScale: 0, basePath: '/api/v2/piston' });
+    sim = await startNode({ timeScale: 0, basePath: '/api/v2/piston' });
     for (const path of ['/', '/api/v2/runtimes', '/api/v2/piston', '/api/v2/piston/packages', '/api/v2/piston/api/v2/runtimes', '/runtimes']) {
       const answer = await get(`${sim.url}${path}`);
       expect({ path, status: answer.status, text: answer.text }).toEqual({ path, status: 404, text: NOT_FOUND });
@@ -44,19 +44,19 @@ describe('sim base path', () => {
   });
 
   it('keeps Piston\'s content-type check below the base path', async () => {
-    sim = await startSimNode({ timeScale: 0, basePath: '/api/v2/piston' });
+    sim = await startNode({ timeScale: 0, basePath: '/api/v2/piston' });
     const answer = await post(`${sim.apiUrl}/execute`, JSON.stringify(PY), { 'content-type': 'text/plain' });
     expect(answer.status).toBe(415);
   });
 
   it('the admin API stays at the root', async () => {
-    sim = await startSimNode({ timeScale: 0, basePath: '/piston' });
+    sim = await startNode({ timeScale: 0, basePath: '/piston' });
     const stats = JSON.parse((await get(`${sim.url}/__sim/stats`)).text) as { apiUrl: string };
     expect(stats.apiUrl).toBe(`${sim.url}/piston`);
   });
 
   it('without a base path the node serves / and /api/v2/... at its root, and apiUrl is its url', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     expect(sim.apiUrl).toBe(sim.url);
     expect((await get(`${sim.url}/`)).text).toBe('{"message":"Piston v3.1.1"}');
     expect((await get(`${sim.url}/api/v2/runtimes`)).status).toBe(200);
@@ -64,14 +64,14 @@ describe('sim base path', () => {
   });
 
   it('a base path of "/" serves /runtimes and /execute at the root', async () => {
-    sim = await startSimNode({ timeScale: 0, basePath: '/' });
+    sim = await startNode({ timeScale: 0, basePath: '/' });
     expect(sim.apiUrl).toBe(sim.url);
     expect((await get(`${sim.url}/runtimes`)).status).toBe(200);
     expect((await get(`${sim.url}/`)).status).toBe(404);
   });
 
   it.each(['api/v2/piston', '/a?b', '/a//b', '/__sim/x', '/a b'])('refuses the base path %j with what is allowed', async (basePath) => {
-    await expect(startSimNode({ basePath })).rejects.toThrow(/base path must/);
+    await expect(startNode({ basePath })).rejects.toThrow(/base path must/);
     expect(() => parseSimArgs(['--base-path', basePath])).toThrow(/--base-path: base path must/);
   });
 });

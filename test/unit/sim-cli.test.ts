@@ -64,6 +64,7 @@ describe('pistom sim CLI', () => {
     [['--runtimes', '/nonexistent.json'], /--runtimes must be default, all or a readable JSON file/],
     [['--latency', 'fast'], /--latency must be a number >= 0, got "fast"/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--model', 'real'], /--model must be one of interpreter, directive; got "real"/],
   ])('bad flags %j: a clear error on stderr and exit code 2', async (args, message) => {
     const cli = startCli(args);
     expect(await exitCode(cli.child)).toBe(2);

@@ -2,8 +2,8 @@
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startSimNode, type SimNode } from '../../src/sim/index.js';
-import { get, post, run, waitFor } from './sim-support.js';
+import type { SimNode } from '../../src/sim/index.js';
+import { get, post, prints, run, startNode, waitFor } from './sim-support.js';
 
 describe('sim faults', () => {
   let sim: SimNode;
@@ -12,11 +12,11 @@ describe('sim faults', () => {
   });
 
   it('status: answers the given status and body for the next N requests, then recovers', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'status', status: 503, body: '{"message":"overloaded"}', count: 2 });
-    const first = await run(sim.url, 'python', 'print(1)');
+    const first = await run(sim.url, 'python', prints('1\n'));
     const second = await get(`${sim.url}/api/v2/runtimes`);
-    const third = await run(sim.url, 'python', 'print(1)');
+    const third = await run(sim.url, 'python', prints('1\n'));
     expect([first.status, second.status, third.status]).toEqual([503, 503, 200]);
     expect(first.text).toBe('{"message":"overloaded"}');
     expect(third.json().run.stdout).toBe('1\n');
@@ -24,22 +24,22 @@ describe('sim faults', () => {
   });
 
   it('status without a body answers an empty body; paths limits which requests are hit', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'status', status: 500, paths: 'execute' });
     expect((await get(`${sim.url}/api/v2/runtimes`)).status).toBe(200);
     expect((await get(`${sim.url}/`)).status).toBe(200);
-    const failed = await run(sim.url, 'python', 'print(1)');
+    const failed = await run(sim.url, 'python', prints('1\n'));
     expect(failed.status).toBe(500);
     expect(failed.text).toBe('');
     sim.setFault({ kind: 'status', status: 502, paths: 'runtimes' });
-    expect((await run(sim.url, 'python', 'print(1)')).status).toBe(200);
+    expect((await run(sim.url, 'python', prints('1\n'))).status).toBe(200);
     expect((await get(`${sim.url}/api/v2/runtimes`)).status).toBe(502);
     sim.setFault(null);
     expect((await get(`${sim.url}/api/v2/runtimes`)).status).toBe(200);
   });
 
   it('rate: hits about that share of requests, the same ones for the same seed', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     const pattern = async (seed: number): Promise<number[]> => {
       sim.setFault({ kind: 'status', status: 503, rate: 0.3, seed });
       const statuses: number[] = [];
@@ -58,9 +58,9 @@ describe('sim faults', () => {
   });
 
   it('hang: reads the request and never answers; close() frees it', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'hang', paths: 'execute' });
-    const outcome = run(sim.url, 'python', 'print(1)').then(
+    const outcome = run(sim.url, 'python', prints('1\n')).then(
       () => 'answered',
       () => 'socket closed',
     );
@@ -73,7 +73,7 @@ describe('sim faults', () => {
   });
 
   it('reset: sends headers and part of the body, then destroys the socket', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'reset', count: 1 });
     const raw = await rawExchange(sim.port, 'GET /api/v2/runtimes HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(raw).toMatch(/^HTTP\/1\.1 200 OK/);
@@ -85,15 +85,15 @@ describe('sim faults', () => {
   });
 
   it('garbage: 200 with a body that is not JSON', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'garbage', count: 1 });
-    const answer = await run(sim.url, 'python', 'print(1)');
+    const answer = await run(sim.url, 'python', prints('1\n'));
     expect(answer.status).toBe(200);
     expect(() => JSON.parse(answer.text)).toThrow(SyntaxError);
   });
 
   it('truncated: 200 with JSON cut short (a complete HTTP message)', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'truncated', paths: 'runtimes', count: 1 });
     const answer = await get(`${sim.url}/api/v2/runtimes`);
     expect(answer.status).toBe(200);
@@ -102,9 +102,9 @@ describe('sim faults', () => {
   });
 
   it('huge: 200 with a valid answer of about the given size', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'huge', bytes: 5_000_000, count: 2 });
-    const executed = await run(sim.url, 'python', 'print("hi")');
+    const executed = await run(sim.url, 'python', prints('hi\n'));
     expect(executed.status).toBe(200);
     expect(Buffer.byteLength(executed.text)).toBeGreaterThanOrEqual(5_000_000);
     const answer = executed.json();
@@ -117,33 +117,33 @@ describe('sim faults', () => {
   });
 
   it('xx: 200 with run.status "XX"; applies to execute only', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.setFault({ kind: 'xx', count: 1 });
     expect((await get(`${sim.url}/api/v2/runtimes`)).status).toBe(200);
-    const answer = await run(sim.url, 'python', 'print(1)');
+    const answer = await run(sim.url, 'python', prints('1\n'));
     expect(answer.status).toBe(200);
     expect(answer.json().run).toMatchObject({ status: 'XX', code: null });
-    expect((await run(sim.url, 'python', 'print(1)')).json().run.status).toBeNull();
+    expect((await run(sim.url, 'python', prints('1\n'))).json().run.status).toBeNull();
   });
 
   it('rejects malformed faults', async () => {
-    sim = await startSimNode();
+    sim = await startNode();
     expect(() => sim.setFault({ kind: 'status', status: 42 })).toThrow(/status/);
     expect(() => sim.setFault({ kind: 'huge', bytes: 0 })).toThrow(/bytes/);
     expect(() => sim.setFault({ kind: 'hang', rate: 2 })).toThrow(/rate/);
   });
 
   it('admin endpoint: POST/DELETE /__sim/fault, POST /__sim/latency, GET /__sim/stats', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     const set = await post(`${sim.url}/__sim/fault`, { kind: 'status', status: 502, count: 1 });
     expect(set.status).toBe(200);
-    expect((await run(sim.url, 'python', 'print(1)')).status).toBe(502);
+    expect((await run(sim.url, 'python', prints('1\n'))).status).toBe(502);
     expect((await post(`${sim.url}/__sim/fault`, { kind: 'nope' })).status).toBe(400);
     await post(`${sim.url}/__sim/fault`, { kind: 'status', status: 503 });
     const cleared = await request(`${sim.url}/__sim/fault`, { method: 'DELETE' });
     expect(cleared.statusCode).toBe(200);
     await cleared.body.dump();
-    expect((await run(sim.url, 'python', 'print(1)')).status).toBe(200);
+    expect((await run(sim.url, 'python', prints('1\n'))).status).toBe(200);
     expect((await post(`${sim.url}/__sim/latency`, { ms: 5 })).status).toBe(200);
     expect((await post(`${sim.url}/__sim/latency`, { ms: -5 })).status).toBe(400);
     const stats = JSON.parse((await get(`${sim.url}/__sim/stats`)).text) as { stats: Record<string, number>; latencyMs: number; name: string };
@@ -154,7 +154,7 @@ describe('sim faults', () => {
   });
 
   it('admin endpoints can be turned off', async () => {
-    sim = await startSimNode({ admin: false });
+    sim = await startNode({ admin: false });
     const answer = await post(`${sim.url}/__sim/fault`, { kind: 'hang' });
     expect(answer.status).toBe(404);
     expect(answer.text).toBe('{"message":"Not Found"}');

@@ -4,9 +4,9 @@
  * (test/helpers/sim-process.ts, the built CLI).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimNode, type SimNode } from '../../src/sim/index.js';
+import type { SimNode } from '../../src/sim/index.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
-import { connectRaw, get, run, waitFor, within, type RawConnection } from './sim-support.js';
+import { connectRaw, get, prints, run, startNode, waitFor, within, type RawConnection } from './sim-support.js';
 
 /** How long a test watches for an answer that must not come. */
 const QUIET_MS = 400;
@@ -25,7 +25,7 @@ describe('SimNode.freeze() and thaw()', () => {
   });
 
   it('accepts connections while frozen but answers nothing, not even GET /, until thawed', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.freeze();
     expect(sim.frozen).toBe(true);
     const conn = await connectRaw(sim.port);
@@ -45,9 +45,9 @@ describe('SimNode.freeze() and thaw()', () => {
   });
 
   it('a job already running does not answer while frozen; it answers after thaw', async () => {
-    sim = await startSimNode({ timeScale: 0, latencyMs: 50 });
+    sim = await startNode({ timeScale: 0, latencyMs: 50 });
     let answered = false;
-    const job = run(sim.url, 'python', 'print("late")').then((answer) => {
+    const job = run(sim.url, 'python', prints('late\n')).then((answer) => {
       answered = true;
       return answer;
     });
@@ -62,7 +62,7 @@ describe('SimNode.freeze() and thaw()', () => {
   });
 
   it('the admin API is frozen too', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.freeze();
     let answered = false;
     const stats = get(`${sim.url}/__sim/stats`).then((answer) => {
@@ -75,7 +75,7 @@ describe('SimNode.freeze() and thaw()', () => {
   });
 
   it('stop() of a frozen node drops what waited (a crash) and a restarted node is not frozen', async () => {
-    sim = await startSimNode({ timeScale: 0 });
+    sim = await startNode({ timeScale: 0 });
     sim.freeze();
     const waiting = get(`${sim.url}/`).then(
       () => 'answered',

@@ -1,20 +1,11 @@
-/** The outcome model: what a program text produces, by general rules (no recordings involved). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimNode, type SimNode } from '../../src/sim/index.js';
-import { run } from './sim-support.js';
+/** The interpreter model: what a program text produces, by general rules (no recordings, no node, no HTTP). */
+import { describe, expect, it } from 'vitest';
+import { modelOf, stagesOf, type JobExtras } from './sim-model-support.js';
 
-let sim: SimNode;
-beforeAll(async () => {
-  sim = await startSimNode({ runtimes: 'all', timeScale: 0 });
-});
-afterAll(async () => {
-  await sim.close();
-});
+const interpreter = modelOf('interpreter');
 
-async function runOf(language: string, content: string, extra: Record<string, unknown> = {}) {
-  const answer = await run(sim.url, language, content, extra);
-  expect(answer.status).toBe(200);
-  return answer.json();
+async function runOf(language: string, content: string, extra: JobExtras = {}) {
+  return stagesOf(interpreter, language, content, extra);
 }
 
 describe('sim model: python', () => {
@@ -79,9 +70,9 @@ describe('sim model: python', () => {
     expect(r.stderr).toMatch(/run: line 3: +3 Killed +\/usr\/bin\/python3 "\$@"\n$/);
   });
 
-  it('the same program always gives the same answer, timings included', async () => {
-    const a = await runOf('python', 'print("same")');
-    const b = await runOf('python', 'print("same")');
+  it('the same program always gives the same answer, timings included (two models: nothing remembered)', () => {
+    const a = stagesOf(modelOf('interpreter'), 'python', 'print("same")');
+    const b = stagesOf(modelOf('interpreter'), 'python', 'print("same")');
     expect(a).toEqual(b);
   });
 });

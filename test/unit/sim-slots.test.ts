@@ -1,7 +1,7 @@
 /** Job slots: a fixed number run at once, the rest wait in an unbounded FIFO queue (never 429/503). */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimNode, type SimNode } from '../../src/sim/index.js';
-import { run, waitFor } from './sim-support.js';
+import type { SimNode } from '../../src/sim/index.js';
+import { prints, run, startNode, waitFor } from './sim-support.js';
 
 describe('sim job slots', () => {
   let sim: SimNode | undefined;
@@ -11,7 +11,7 @@ describe('sim job slots', () => {
   });
 
   it('with 1 slot, runs jobs one at a time and finishes them in arrival order', async () => {
-    sim = await startSimNode({ slots: 1, latencyMs: 15 });
+    sim = await startNode({ slots: 1, latencyMs: 15 });
     const node = sim;
     const finished: number[] = [];
     const pending: Array<Promise<unknown>> = [];
@@ -36,9 +36,9 @@ describe('sim job slots', () => {
   });
 
   it('queues beyond the slots instead of refusing, and never runs more than the slot count', async () => {
-    sim = await startSimNode({ slots: 3, latencyMs: 300, timeScale: 0 });
+    sim = await startNode({ slots: 3, latencyMs: 300, timeScale: 0 });
     const node = sim;
-    const answers = Array.from({ length: 10 }, (_, i) => run(node.url, 'python', `print(${i})`));
+    const answers = Array.from({ length: 10 }, (_, i) => run(node.url, 'python', prints(`${i}\n`)));
     await waitFor(() => node.stats().received === 10);
     await waitFor(() => node.stats().queued === 7);
     expect(node.stats().inFlight).toBe(3);
@@ -49,9 +49,9 @@ describe('sim job slots', () => {
   });
 
   it('defaults to 64 slots, like PISTON_MAX_CONCURRENT_JOBS', async () => {
-    sim = await startSimNode({ latencyMs: 500, timeScale: 0 });
+    sim = await startNode({ latencyMs: 500, timeScale: 0 });
     const node = sim;
-    const answers = Array.from({ length: 70 }, () => run(node.url, 'python', 'print(1)'));
+    const answers = Array.from({ length: 70 }, () => run(node.url, 'python', prints('1\n')));
     await waitFor(() => node.stats().received === 70 && node.stats().inFlight + node.stats().queued === 70);
     expect(node.stats().inFlight).toBe(64);
     expect(node.stats().queued).toBe(6);
@@ -60,13 +60,13 @@ describe('sim job slots', () => {
   });
 
   it('setLatency changes the service time of later jobs', async () => {
-    sim = await startSimNode({ slots: 1 });
+    sim = await startNode({ slots: 1 });
     const node = sim;
     node.setLatency(200);
-    const slow = run(node.url, 'python', 'print("slow")');
+    const slow = run(node.url, 'python', prints('slow\n'));
     await waitFor(() => node.stats().inFlight === 1);
     // while the slow job holds the only slot, a second one must wait in the queue
-    const queued = run(node.url, 'python', 'print("queued")');
+    const queued = run(node.url, 'python', prints('queued\n'));
     await waitFor(() => node.stats().queued === 1);
     node.setLatency(0);
     expect((await slow).json().run.stdout).toBe('slow\n');

@@ -1,6 +1,25 @@
 /** Shared helpers for the simulated node's tests. */
 import { Socket } from 'node:net';
 import { request } from 'undici';
+import { startSimNode, type SimNode, type SimNodeOptions } from '../../src/sim/index.js';
+
+/**
+ * A node for tests of the node itself (routes, validation, slots, faults): the directive model, so
+ * that no answer depends on how the interpreter reads a program.
+ */
+export function startNode(options: SimNodeOptions = {}): Promise<SimNode> {
+  return startSimNode({ model: 'directive', ...options });
+}
+
+/** A program whose outcome the `pistom-sim:` directive sets (docs/sim.md), in any model. */
+export function says(outcome: Record<string, unknown>): string {
+  return `# pistom-sim: ${JSON.stringify(outcome)}`;
+}
+
+/** A program that prints `stdout` and exits 0. */
+export function prints(stdout: string): string {
+  return says({ stdout });
+}
 
 export interface ExecuteAnswer {
   status: number;

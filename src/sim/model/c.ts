@@ -2,7 +2,7 @@
 import { parseBraceBlocks, stripCComments, type Stmt } from './blocks.js';
 import { Interpreter, NOT_HANDLED, ReturnSignal, type Language } from './interp.js';
 import { Exit, SignalDeath, signalName } from './process.js';
-import type { ProgramContext } from './program.js';
+import type { ProgramContext } from './context.js';
 import { StdinReader } from './python.js';
 import { Unmodelled, type Expr } from './syntax.js';
 import { ExcValue, Func, Native, Obj, Ref, Scope, isInt, plainString, printf, toInt, toNumber, type Value } from './values.js';

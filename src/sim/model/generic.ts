@@ -6,7 +6,7 @@
 import { parseBraceBlocks, stripCComments, type Stmt } from './blocks.js';
 import { Interpreter, type Language } from './interp.js';
 import { Exit, SignalDeath } from './process.js';
-import type { ProgramContext } from './program.js';
+import type { ProgramContext } from './context.js';
 import { StdinReader } from './python.js';
 import { ExcValue, Native, Obj, Scope, plainString, printf, toInt, toNumber, type Value } from './values.js';
 

@@ -2,7 +2,7 @@
 import { parseBraceBlocks, type Stmt } from './blocks.js';
 import { Interpreter, type Language } from './interp.js';
 import { Exit, SignalDeath } from './process.js';
-import type { ProgramContext } from './program.js';
+import type { ProgramContext } from './context.js';
 import { StdinReader } from './python.js';
 import { Unmodelled } from './syntax.js';
 import { ExcValue, Func, Native, Obj, Scope, jsFormat, jsString, toNumber, type Value } from './values.js';

@@ -3,7 +3,7 @@ import { parsePythonBlocks, type Stmt } from './blocks.js';
 import { Interpreter, ThrowSignal, type Language } from './interp.js';
 import { Exit, SignalDeath, signalName, type SimProcess } from './process.js';
 import { Unmodelled } from './syntax.js';
-import type { ProgramContext } from './program.js';
+import type { ProgramContext } from './context.js';
 import { ExcValue, Native, Obj, Scope, isInt, pyRepr, pyStr, toInt, toNumber, truthy, type Value } from './values.js';
 
 const EXCEPTION_NAME = /^(?:[A-Z]\w*)?(?:Error|Exception|Exit|Interrupt|Warning)$/;

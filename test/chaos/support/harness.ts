@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import { connectHttp, type ToolResult } from '../../helpers/pistom.js';
 import { load } from '../../helpers/inprocess.js';
+import { HELLO } from '../../helpers/programs.js';
 
 /** Records unhandled rejections and uncaught exceptions while installed. */
 export class CrashWatch {
@@ -75,7 +76,7 @@ export async function connectCounting(url: string, headers: Record<string, strin
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const HELLO = { language: 'python', code: 'print("hi")' };
+export { HELLO };
 
 /** Runs `count` execute calls, `concurrency` at a time; every one must resolve with a result. */
 export async function callMany(client: CountingClient, count: number, concurrency: number, args: (index: number) => Record<string, unknown> = () => HELLO, onProgress?: (done: number) => void): Promise<ToolResult[]> {

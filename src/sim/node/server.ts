@@ -1,21 +1,23 @@
 /**
  * The simulated node's HTTP server: Piston v3.1.1's routes and middleware order (body parser,
  * content-type check, routes, 404), the job slots, fault injection, freezing and the /__sim/ admin API.
+ * What a job's program produces comes from the configured ProgramModel, the only part of the
+ * model the node sees.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { PistonRuntime, StageResult } from '../piston/types.js';
+import type { PistonRuntime, StageResult } from '../../piston/types.js';
+import type { ProgramModel } from '../model/program-model.js';
 import { handleAdmin, type AdminTarget } from './admin.js';
 import { dripAnswer } from './drip.js';
 import { JSON_TYPE, answerWithFault, padToSize } from './fault-answers.js';
 import { FaultInjector, type SimFault } from './faults.js';
 import { FreezeGate } from './freeze.js';
-import { simulate, type ModelOutcome, type NodeModel } from './model/program.js';
 import { readBody } from './request-body.js';
 import { apiLayout, normalizeBasePath, resolveRoute, type ApiLayout, type Route } from './routes.js';
 import { RuntimeCatalog, type RuntimeSelection } from './runtimes.js';
 import { JobSlots } from './slots.js';
-import { validateExecute, type ExecuteJob, type SimCaps } from './validate.js';
+import { validateExecute, type SimCaps } from './validate.js';
 
 export interface SimServerConfig {
   host: string;
@@ -27,8 +29,8 @@ export interface SimServerConfig {
   latencyMs: number;
   timeScale: number;
   admin: boolean;
-  /** cgroup memory limits below this many bytes are refused with status XX */
-  memoryFloorBytes: number;
+  /** What programs produce: the node hands it each accepted job. */
+  model: ProgramModel;
   /** serve `{basePath}/runtimes` and `{basePath}/execute` only, like the public API */
   basePath?: string;
 }
@@ -73,7 +75,6 @@ export class SimServer {
   private readonly config: SimServerConfig;
   private readonly layout: ApiLayout;
   private readonly basePath: string | undefined;
-  private readonly model: NodeModel;
   private server: Server | null = null;
   private port: number;
   private catalog: RuntimeCatalog;
@@ -88,8 +89,6 @@ export class SimServer {
   private readonly adminTimers = new Set<NodeJS.Timeout>();
   private counters = { received: 0, executed: 0, faulted: 0, maxInFlight: 0 };
   private closed = false;
-  /** The model is deterministic: benchmark payloads repeat, so their outcomes are remembered. */
-  private readonly outcomes = new Map<string, ModelOutcome>();
 
   constructor(config: SimServerConfig) {
     this.config = config;
@@ -97,7 +96,6 @@ export class SimServer {
     this.name = config.name;
     this.basePath = config.basePath === undefined ? undefined : normalizeBasePath(config.basePath);
     this.layout = apiLayout(config.basePath);
-    this.model = { outputMax: config.caps.output_max_size, memoryFloorBytes: config.memoryFloorBytes };
     this.catalog = new RuntimeCatalog(config.runtimes);
     this.slots = new JobSlots(config.slots);
     this.latencyMs = config.latencyMs;
@@ -285,7 +283,7 @@ export class SimServer {
       this.send(res, validation.status, validation.body);
       return;
     }
-    const { job } = validation;
+    const { job, internalError } = validation;
     const live: LiveJob = { res };
     this.jobs.add(live);
     this.slots.acquire().then(
@@ -299,12 +297,12 @@ export class SimServer {
           this.jobs.delete(live);
           release();
         };
-        if (job.internalError) {
+        if (internalError) {
           done();
           this.send(res, 500, '');
           return;
         }
-        const outcome = this.outcomeOf(job);
+        const outcome = this.config.model.simulate(job);
         if (outcome.endless) return; // holds its slot until the node stops
         const answer = (): void => {
           done();
@@ -326,19 +324,6 @@ export class SimServer {
         res.socket?.destroy();
       },
     );
-  }
-
-  private outcomeOf(job: ExecuteJob): ModelOutcome {
-    const size = job.files.reduce((n, f) => n + f.content.length, job.stdin.length);
-    if (size > 16 * 1024) return simulate(job, this.model);
-    const key = JSON.stringify([job.runtime.language, job.runtime.version, job.files, job.main.name, job.args, job.stdin, job.limits]);
-    let outcome = this.outcomes.get(key);
-    if (!outcome) {
-      outcome = simulate(job, this.model);
-      if (this.outcomes.size >= 2000) this.outcomes.delete(this.outcomes.keys().next().value!);
-      this.outcomes.set(key, outcome);
-    }
-    return outcome;
   }
 
   /** Sends an answer, applying a result-stage fault (huge, drip) if one strikes. */

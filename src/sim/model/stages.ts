@@ -1,41 +1,22 @@
 /**
- * The model's entry point: from a validated job to the compile and run stages Piston would
- * report, and how long the job holds its slot. Deterministic: the same job gives the same answer.
+ * From a validated job to the compile and run stages Piston would report, and how long the job
+ * holds its slot. What every model shares: the sandbox (the runtime's start-up costs, memory limits
+ * before the program runs, the node's limits on what it does) and the `pistom-sim:` directive.
+ * What a program without a directive does is up to a ProgramReader (the interpreter); without one,
+ * such a program exits cleanly having printed nothing. Deterministic: the same job gives the same answer.
  */
 import type { StageResult } from '../../piston/types.js';
-import type { ExecuteJob } from '../validate.js';
-import { parseBraceBlocks, parsePythonBlocks } from './blocks.js';
-import { cGlobals, cLanguage, cppTerminate, runCMain, undeclaredIdentifier } from './c.js';
 import { readDirective, directiveStage, type Directive } from './directive.js';
-import { genericGlobals, genericLanguage, genericUncaught } from './generic.js';
-import { Interpreter, ThrowSignal } from './interp.js';
-import { jsGlobals, jsLanguage, nodeUncaught, runJs } from './js.js';
-import { Exit, NeverEnds, OutputKill, SignalDeath, SimProcess, TimeLimit, type ProcessProfile } from './process.js';
-import { pythonGlobals, pythonLanguage, pythonTraceback } from './python.js';
+import type { ExecuteJob, ModelOutcome, ProgramModel, SandboxSettings } from './program-model.js';
+import { Exit, SimProcess, type ProcessProfile } from './process.js';
 import { boxId, cgroupLimitBytes, cgroupRefusal, startupKill } from './sandbox-memory.js';
-import type { Scope } from './values.js';
 
-export interface ProgramContext {
-  job: ExecuteJob;
-  proc: SimProcess;
-  globals: Scope;
-}
-
-/** What the node's configuration adds to the model: Piston's output cap and the kernel's cgroup floor. */
-export interface NodeModel {
-  /** PISTON_OUTPUT_MAX_SIZE */
-  outputMax: number;
-  /** cgroup memory limits below this many bytes are refused (status XX); see sandbox-memory.ts */
-  memoryFloorBytes: number;
-}
-
-export interface ModelOutcome {
-  compile?: StageResult;
-  run: StageResult;
-  /** Modeled time the job holds its slot, in ms (compile + run wall time). */
-  durationMs: number;
-  /** Nothing would ever stop this job (a busy loop with every limit set to 0). */
-  endless: boolean;
+/** Reads what a program without a directive does. */
+export interface ProgramReader {
+  /** The compiler's report when the program would not compile, else null (asked of compiled languages only). */
+  compileError(job: ExecuteJob): string | null;
+  /** Runs the program in `proc`, which applies the limits and keeps the clocks; how the run ended. */
+  run(job: ExecuteJob, proc: SimProcess): { result: StageResult; endless: boolean };
 }
 
 const COMPILED = new Set([
@@ -44,10 +25,13 @@ const COMPILED = new Set([
   'vlang', 'llvm_ir', 'emojicode', 'ponylang', 'iverilog',
 ]);
 
-export function isCompiled(job: ExecuteJob): boolean {
+function isCompiled(job: ExecuteJob): boolean {
   const { language, runtime } = job.runtime;
   return COMPILED.has(language) || (language === 'typescript' && runtime === undefined);
 }
+
+/** Runtimes whose stdout is block-buffered when piped: flushed at exit, lost on a kill. */
+const BUFFERED_STDOUT = /^(python|python2|yeethon|c|c\+\+|d|fortran)$/;
 
 interface Costs {
   run: [cpu: number, wall: number, memory: number];
@@ -89,7 +73,12 @@ function scaled([cpu, wall, memory]: [number, number, number], j: number): [numb
   return [Math.round(cpu * f), Math.round(wall * f), Math.round((memory * f) / 4000) * 4000];
 }
 
-export function simulate(job: ExecuteJob, node: NodeModel): ModelOutcome {
+/** A model: the sandbox and the directive, with `reader` for programs without a directive (none: they print nothing and exit 0). */
+export function stagesModel(node: SandboxSettings, reader: ProgramReader | null): ProgramModel {
+  return { simulate: (job) => simulateStages(job, node, reader) };
+}
+
+function simulateStages(job: ExecuteJob, node: SandboxSettings, reader: ProgramReader | null): ModelOutcome {
   const { outputMax } = node;
   const j = jitterOf(job.main.content);
   const costs = costsOf(job);
@@ -127,10 +116,10 @@ export function simulate(job: ExecuteJob, node: NodeModel): ModelOutcome {
     if (directive && !(directive instanceof Error) && directive.compile) {
       compile = directiveStage(directive.compile, limitsFor('compile'), profileFor('compile', false));
     } else {
-      const cpp = job.runtime.language === 'c++';
-      const error = job.runtime.language === 'c' || cpp ? undeclaredIdentifier(job.main.content, job.main.name, cpp) : null;
+      const error = directive ? null : (reader?.compileError(job) ?? null);
       const proc = new SimProcess(limitsFor('compile'), profileFor('compile', false), j);
       if (error) {
+        // the compiler stops early: a fraction of a full compile's time and memory
         proc.cpu = Math.round(proc.cpu * 0.18);
         proc.wall = Math.round(proc.wall * 0.15);
         proc.memory = 3_700_000;
@@ -154,83 +143,12 @@ export function simulate(job: ExecuteJob, node: NodeModel): ModelOutcome {
     run = proc.finish(new Exit(1));
   } else if (directive) {
     run = directiveStage(directive, limitsFor('run'), profileFor('run', false));
-  } else {
-    const outcome = interpret(job, new SimProcess(limitsFor('run'), profileFor('run', /^(python|python2|yeethon|c|c\+\+|d|fortran)$/.test(job.runtime.language)), j));
+  } else if (reader) {
+    const outcome = reader.run(job, new SimProcess(limitsFor('run'), profileFor('run', BUFFERED_STDOUT.test(job.runtime.language)), j));
     run = outcome.result;
     endless = outcome.endless;
+  } else {
+    run = new SimProcess(limitsFor('run'), profileFor('run', false), j).finish(new Exit(0));
   }
   return { ...(compile ? { compile } : {}), run, durationMs: (compile?.wall_time ?? 0) + (run.wall_time ?? 0), endless };
-}
-
-function interpret(job: ExecuteJob, proc: SimProcess): { result: StageResult; endless: boolean } {
-  const language = job.runtime.language;
-  const source = job.main.content;
-  let end: unknown;
-  try {
-    if (language === 'python' || language === 'python2' || language === 'yeethon') {
-      const lang = pythonLanguage();
-      const interp = new Interpreter(lang, proc, source);
-      const ctx: ProgramContext = { job, proc, globals: null as unknown as Scope };
-      ctx.globals = pythonGlobals(ctx, interp);
-      try {
-        interp.run(parsePythonBlocks(source), ctx.globals);
-      } catch (error) {
-        if (!(error instanceof ThrowSignal)) throw error;
-        if (error.exc.type === 'SystemExit') throw new Exit(Number(error.exc.message) || 0);
-        proc.write('stderr', pythonTraceback(error, job.main.name, source));
-        throw new Exit(1);
-      }
-    } else if (language === 'c' || language === 'c++') {
-      const cpp = language === 'c++';
-      const interp = new Interpreter(cLanguage(cpp), proc, source);
-      const ctx: ProgramContext = { job, proc, globals: null as unknown as Scope };
-      ctx.globals = cGlobals(ctx, interp, cpp);
-      try {
-        runCMain(ctx, interp, parseBraceBlocks(source));
-      } catch (error) {
-        if (!(error instanceof ThrowSignal)) throw error;
-        proc.write('stderr', cppTerminate(error.exc));
-        throw new SignalDeath('SIGABRT');
-      }
-    } else if (language === 'javascript' || (language === 'typescript' && job.runtime.runtime === 'deno') || language === 'typescript' || language === 'coffeescript') {
-      const interp = new Interpreter(jsLanguage(), proc, source);
-      const ctx: ProgramContext = { job, proc, globals: null as unknown as Scope };
-      const { scope, tasks } = jsGlobals(ctx, interp, job.runtime.runtime === 'deno');
-      ctx.globals = scope;
-      try {
-        runJs(ctx, interp, parseBraceBlocks(source), tasks);
-      } catch (error) {
-        if (!(error instanceof ThrowSignal)) throw error;
-        const frame = error.frames[0]!;
-        const sourceLine = source.split('\n')[frame.line - 1] ?? frame.text;
-        proc.write('stderr', nodeUncaught(error.exc, job.main.name, frame.line, sourceLine, job.runtime.version));
-        throw new Exit(1);
-      }
-    } else {
-      const lang = genericLanguage(language);
-      const interp = new Interpreter(lang, proc, source);
-      const ctx: ProgramContext = { job, proc, globals: null as unknown as Scope };
-      ctx.globals = genericGlobals(ctx, interp);
-      try {
-        const stmts = lang.parseBlock(source);
-        interp.run(stmts, ctx.globals);
-        const main = ctx.globals.has('main') ? ctx.globals.get('main') : ctx.globals.has('Main') ? ctx.globals.get('Main') : undefined;
-        if (main) interp.call(main, [[...job.args]], new Map());
-      } catch (error) {
-        if (!(error instanceof ThrowSignal)) throw error;
-        const { stderr, code } = genericUncaught(error.exc, language, job.main.name, error.frames[error.frames.length - 1]!.line);
-        proc.write('stderr', stderr);
-        throw new Exit(code);
-      }
-    }
-    end = new Exit(0);
-  } catch (error) {
-    end = error;
-  }
-  if (end instanceof NeverEnds) return { result: proc.finish(new Exit(0)), endless: true };
-  if (!(end instanceof Exit || end instanceof SignalDeath || end instanceof TimeLimit || end instanceof OutputKill)) {
-    // a gap in the model itself: report what the program printed so far as a clean exit
-    end = new Exit(0);
-  }
-  return { result: proc.finish(end), endless: false };
 }

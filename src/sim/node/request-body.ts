@@ -3,7 +3,7 @@
  * read (others are drained and seen as `{}`), at most 100 KB, JSON parsed strictly.
  */
 import type { IncomingMessage } from 'node:http';
-import { PISTON_DEFAULT_CAPS } from '../piston/limits.js';
+import { PISTON_DEFAULT_CAPS } from '../../piston/limits.js';
 import { PAYLOAD_TOO_LARGE_BODY, parseJsonBody } from './body-errors.js';
 
 export type BodyOutcome =

@@ -3,7 +3,7 @@
  * whose body contains `match`, and to the next `count` matching requests, or hits each one with
  * probability `rate` (seeded PRNG), or any mix of these.
  */
-import { seededRandom } from '../util/random.js';
+import { seededRandom } from '../../util/random.js';
 
 export type SimFaultKind =
   | { kind: 'hang' }

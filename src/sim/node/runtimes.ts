@@ -3,7 +3,7 @@
  * language or one of its aliases, version as a semver range, newest matching version wins.
  */
 import semver from 'semver';
-import type { PistonRuntime } from '../piston/types.js';
+import type { PistonRuntime } from '../../piston/types.js';
 import { ALL_RUNTIMES } from './catalog.js';
 
 /** The runtimes of the node the v3.1.1 recordings were made on. */

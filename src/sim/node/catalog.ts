@@ -2,7 +2,7 @@
  * The runtime catalog of a fully stocked Piston node: every runtime Piston's package repository
  * defines, in the shape GET /api/v2/runtimes returns (generated from test/fixtures/runtimes-all-packages.json).
  */
-import type { PistonRuntime } from '../piston/types.js';
+import type { PistonRuntime } from '../../piston/types.js';
 
 export const ALL_RUNTIMES: readonly PistonRuntime[] = [
   { "language": "awk", "version": "5.1.0", "aliases": ["gawk"], "runtime": "gawk" },

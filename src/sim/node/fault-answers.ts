@@ -3,7 +3,7 @@
  * read, without taking a job slot) and the padding of the `huge` fault.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StageResult } from '../piston/types.js';
+import type { StageResult } from '../../piston/types.js';
 import type { SimFault } from './faults.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';

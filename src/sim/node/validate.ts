@@ -3,43 +3,28 @@
  * constructor), reproduced check for check and in the same order.
  */
 import { posix } from 'node:path';
-import type { LimitName } from '../piston/limits.js';
-import type { PistonRuntime } from '../piston/types.js';
+import { FileEncoding } from '../../piston/types.js';
+import type { ExecuteJob, JobFile, JobLimits } from '../model/program-model.js';
 import type { RuntimeCatalog } from './runtimes.js';
 
 /** A node's caps: the job limits plus PISTON_OUTPUT_MAX_SIZE. */
 export type SimCaps = JobLimits & { output_max_size: number };
 
-export interface JobFile {
-  name: string;
-  content: string;
-  encoding: 'utf8' | 'base64' | 'hex';
-}
-
-/** The limits a job runs under (0 means unlimited, a negative memory limit means no cap). */
-export type JobLimits = Record<LimitName, number>;
-
-export interface ExecuteJob {
-  runtime: PistonRuntime;
-  files: JobFile[];
-  /** The first utf8 file: the one Piston runs. */
-  main: JobFile;
-  args: string[];
-  /** stdin as the program sees it (Piston appends a newline when missing). */
-  stdin: string;
-  limits: JobLimits;
-  /**
-   * Set when Piston would accept the request and then fail while priming or running it
-   * (a file name escaping the folder, args that cannot be spread): a 500 with an empty body.
-   */
-  internalError?: string;
-}
-
-export type Validation = { ok: true; job: ExecuteJob } | { ok: false; status: 400; body: string };
+export type Validation =
+  | {
+      ok: true;
+      job: ExecuteJob;
+      /**
+       * Set when Piston would accept the request and then fail while priming or running it
+       * (a file name escaping the folder, args that cannot be spread): a 500 with an empty body.
+       */
+      internalError?: string;
+    }
+  | { ok: false; status: 400; body: string };
 
 const CONSTRAINTS = ['memory_limit', 'timeout', 'cpu_time'] as const;
 const STAGES = ['compile', 'run'] as const;
-const ENCODINGS = new Set(['base64', 'hex', 'utf8']);
+const ENCODINGS = new Set<string>(FileEncoding.options);
 const SUBMISSION_DIR = '/box/submission';
 
 const reject = (message: string): Validation => ({ ok: false, status: 400, body: JSON.stringify({ message }) });
@@ -109,10 +94,10 @@ export function validateExecute(body: unknown, catalog: RuntimeCatalog, caps: Si
   const badName = fileRecords.find((f) => f.name !== undefined && f.name !== null && f.name !== '' && typeof f.name !== 'string');
   const escaping = jobFiles.find((f) => escapesSubmissionDir(f.name));
   const args = spreadArgs(req.args);
-  if (badName) job.internalError = 'The "path" argument must be of type string';
-  else if (escaping) job.internalError = `File path "${escaping.name}" tries to escape parent directory`;
-  else if (args === undefined) job.internalError = 'args is not iterable';
-  else job.args = args;
+  if (badName) return { ok: true, job, internalError: 'The "path" argument must be of type string' };
+  if (escaping) return { ok: true, job, internalError: `File path "${escaping.name}" tries to escape parent directory` };
+  if (args === undefined) return { ok: true, job, internalError: 'args is not iterable' };
+  job.args = args;
   return { ok: true, job };
 }
 

@@ -3,7 +3,7 @@
  * HTTP, for nodes run in another process (`pistom sim`). See docs/sim.md.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PistonRuntime } from '../piston/types.js';
+import { runtimeListProblem, type PistonRuntime } from '../../piston/types.js';
 import { JSON_TYPE } from './fault-answers.js';
 import { checkFault, type SimFault } from './faults.js';
 import type { RuntimeSelection } from './runtimes.js';
@@ -68,10 +68,9 @@ function route(method: string, path: string, body: unknown, res: ServerResponse,
   }
   if (path === '/__sim/runtimes' && method === 'POST') {
     const value = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { runtimes?: unknown }).runtimes : body;
-    if (value !== 'default' && value !== 'all' && !isRuntimeList(value)) {
-      return reply(res, 400, { error: 'expected "default", "all" or an array of {language, version, aliases[], runtime?}' });
-    }
-    target.setRuntimes(value);
+    const problem = value === 'default' || value === 'all' ? undefined : runtimeListProblem(value, Number.POSITIVE_INFINITY);
+    if (problem) return reply(res, 400, { error: `expected "default", "all" or an array of {language, version, aliases[], runtime?}: ${problem}` });
+    target.setRuntimes(value as RuntimeSelection);
     return reply(res, 200, { runtimes: target.runtimes() });
   }
   if (path === '/__sim/restart' && method === 'POST') {
@@ -88,18 +87,4 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function isRuntimeList(value: unknown): value is PistonRuntime[] {
-  return (
-    Array.isArray(value) &&
-    value.every(
-      (r) =>
-        typeof r === 'object' && r !== null &&
-        typeof (r as PistonRuntime).language === 'string' &&
-        typeof (r as PistonRuntime).version === 'string' &&
-        Array.isArray((r as PistonRuntime).aliases) &&
-        ((r as PistonRuntime).runtime === undefined || typeof (r as PistonRuntime).runtime === 'string'),
-    )
-  );
 }
