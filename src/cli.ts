@@ -2,7 +2,7 @@
 /**
  * pistom's command line: serve | check | bench | sim | demo | schema.
  */
-import { UsageError } from './commands/flags.js';
+import { UsageError, usageMessage } from './util/usage.js';
 import { VERSION } from './version.js';
 
 const USAGE = `pistom ${VERSION}: an MCP server that runs code on a cluster of Piston nodes
@@ -86,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command "${command}"; commands: serve, check, bench, sim, demo, schema (pistom --help)`);
+      process.stderr.write(`pistom: unknown command "${command}"; commands: serve, check, bench, sim, demo, schema (pistom --help)\n`);
+      return 2;
   }
 }
 
@@ -104,12 +105,18 @@ function listenProblem(error: NodeJS.ErrnoException & { address?: string; port?:
   return undefined;
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error as Error)?.name === 'ConfigError' || (error as Error)?.name === 'HttpStartError') {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${usageMessage(argv[0] ?? '', error.message)}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if ((error as Error)?.name === 'ConfigError' || (error as Error)?.name === 'HttpStartError') {
       process.stderr.write(`${(error as Error).message}\n`);
       process.exitCode = 2;
       return;

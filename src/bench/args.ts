@@ -3,11 +3,11 @@
  * what it allows whenever something is wrong. Header values never appear in a message.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from './duration.js';
 import { DEFAULTS, LIMITS, type BenchOptionsInput } from './options.js';
 import { BUILTIN_WORKLOADS, isBuiltinWorkload } from './workloads.js';
 import { isHeaderName } from '../util/http-names.js';
+import { parseFlags, UsageError } from '../util/usage.js';
 
 export const HELP = `pistom bench: load-test Piston nodes or pistom, and report what they hold.
 
@@ -55,8 +55,6 @@ export interface CliRun {
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'run'; run: CliRun } | { kind: 'error'; message: string };
 
-export class UsageError extends Error {}
-
 const FLAGS = {
   piston: { type: 'string', multiple: true },
   mcp: { type: 'string' },
@@ -77,29 +75,17 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const FLAG_LIST = Object.keys(FLAGS).map((f) => `--${f}`).join(', ');
-
 export function parseBenchArgs(argv: string[]): ParsedArgs {
   try {
     return parseOrThrow(argv);
   } catch (error) {
     if (error instanceof UsageError) return { kind: 'error', message: error.message };
-    return { kind: 'error', message: rewriteParseError(error as Error) };
+    throw error;
   }
 }
 
-function rewriteParseError(error: Error): string {
-  const unknown = /Unknown option '([^']+)'/.exec(error.message);
-  if (unknown) return `unknown flag ${unknown[1]}; allowed: ${FLAG_LIST} (see --help)`;
-  const missing = /Option '(--[\w-]+)/.exec(error.message);
-  if (missing && /argument missing/.test(error.message)) return `${missing[1]} needs a value (see --help)`;
-  const positional = /Unexpected argument '([^']+)'/.exec(error.message);
-  if (positional) return `unexpected argument "${positional[1]}": every setting is a --flag (see --help)`;
-  return `${error.message.split('.')[0]} (see --help)`;
-}
-
 function parseOrThrow(argv: string[]): ParsedArgs {
-  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  const { values } = parseFlags(argv, FLAGS);
   if (values.help) return { kind: 'help' };
 
   const targetKinds = [values.piston?.length ? '--piston' : '', values.mcp !== undefined ? '--mcp' : '', values['mcp-stdio'] !== undefined ? '--mcp-stdio' : ''].filter(Boolean);

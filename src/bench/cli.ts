@@ -1,5 +1,6 @@
 /** `pistom bench ...` and `pistom bench compare A B`: exit codes, signals, output streams. */
 import { HELP, parseBenchArgs, type CliRun } from './args.js';
+import { usageMessage } from '../util/usage.js';
 import { loadReport, renderComparison } from './compare.js';
 import { createLiveView } from './live.js';
 import { writeHtmlReport } from './report/html.js';
@@ -40,7 +41,7 @@ async function dispatch(argv: string[], io: BenchCliIo, out: Writer, err: Writer
     return EXIT.ok;
   }
   if (parsed.kind === 'error') {
-    await err(`pistom bench: ${parsed.message}\n`);
+    await err(`${usageMessage('bench', parsed.message)}\n`);
     return EXIT.usage;
   }
   return run(parsed.run, io, out, err);

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type ConfigOverrides } from '../config/load.js
 import { secretsOf, type NodeConfig } from '../config/schema.js';
 import { Redactor } from '../util/redact.js';
 import { PistonClient } from '../piston/client.js';
-import { parseFlags, UsageError } from './flags.js';
+import { numberFlag, parseFlags } from '../util/usage.js';
 
 const HELP = `pistom check [--config FILE | --backend URL ...] [--json] [--timeout-ms MS]
   Validates the configuration and probes every node: GET of its runtime list (http://host:2000/api/v2/runtimes
@@ -66,13 +66,13 @@ function table(probes: NodeProbe[]): string {
 }
 
 export async function runCheck(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { backend: { type: 'string', multiple: true }, config: { type: 'string' }, json: { type: 'boolean' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const, 'check');
+  const { values } = parseFlags(argv, { backend: { type: 'string', multiple: true }, config: { type: 'string' }, json: { type: 'boolean' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const timeoutMs = values['timeout-ms'] ? Number(values['timeout-ms']) : 3000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms expects a positive number of ms, got "${values['timeout-ms']}"`);
+  const timeoutMs = values['timeout-ms'] ? numberFlag('timeout-ms', values['timeout-ms'], { min: 1, integer: true }) : 3000;
+
   const overrides: ConfigOverrides = { configFile: values.config, backends: values.backend };
   let config;
   try {

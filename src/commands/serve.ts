@@ -14,7 +14,8 @@ import { createLogger, type Logger } from '../log.js';
 import { PistomHttpServer } from '../mcp/http/server.js';
 import { serveStdio, type StdioConnection } from '../mcp/stdio.js';
 import { createMetrics, serveMetrics, type Metrics, type MetricsServer } from '../metrics.js';
-import { parseFlags, parseHostPort, UsageError } from './flags.js';
+import { numberFlag, parseFlags } from '../util/usage.js';
+import { parseHostPort } from './flags.js';
 
 const HELP = `pistom serve [options]
   --backend URL        a Piston node (repeatable); or PISTOM_BACKENDS=url1,url2
@@ -60,7 +61,7 @@ const REDIS_START_WAIT_MS = 2_000;
 const EXIT_SAFETY_MS = 3_000;
 
 export async function runServe(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, OPTIONS, 'serve');
+  const { values } = parseFlags(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -72,9 +73,8 @@ export async function runServe(argv: string[]): Promise<number> {
     stateful: values.stateful,
     logLevel: values['log-level'],
   };
-  const graceMs = values['grace-ms'] ? Number(values['grace-ms']) : 10_000;
-  if (!Number.isFinite(graceMs) || graceMs < 0) throw new ConfigError('--grace-ms', ['must be a number of ms, 0 or more']);
-  const metricsAddress = values.metrics ? metricsHostPort(values.metrics) : undefined;
+  const graceMs = values['grace-ms'] ? numberFlag('grace-ms', values['grace-ms'], { min: 0 }) : 10_000;
+  const metricsAddress = values.metrics ? parseHostPort(values.metrics, '--metrics') : undefined;
   const load = async () => {
     const loaded = await loadConfig(overrides);
     return values['allow-public'] ? { ...loaded, http: { ...loaded.http, allow_unauthenticated_public: true } } : loaded;
@@ -257,14 +257,6 @@ async function connectShared(config: ResolvedConfig, logger: Logger, metrics: Me
     process.stderr.write(`pistom: warning: Redis is unreachable (${reason}); serving with local limits (${shared.status().local_limit}) until it answers\n`);
   }
   return shared;
-}
-
-function metricsHostPort(value: string): { host: string; port: number } {
-  try {
-    return parseHostPort(value);
-  } catch {
-    throw new UsageError(`--metrics expects HOST:PORT or PORT (e.g. 127.0.0.1:9464), got "${value}"`);
-  }
 }
 
 /** Adds log lines for the cluster's state changes to the metrics' event handlers. */

@@ -2,8 +2,8 @@
  * `pistom sim`: run one or more simulated Piston nodes until SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { CAP_NAMES } from '../piston/limits.js';
+import { numberFlag, parseFlags, usageMessage, UsageError } from '../util/usage.js';
 import { PistonRuntimeList, type PistonRuntime } from '../piston/types.js';
 import { DEFAULT_MEMORY_FLOOR_BYTES, MODEL_ENV, MODEL_NAMES, startSimCluster, type SimNode, type SimNodeOptions } from './index.js';
 import { normalizeBasePath } from './node/routes.js';
@@ -34,15 +34,8 @@ Options:
   --help               show this help
 `;
 
-/** A bad command line: the message names the flag and what is allowed. */
-export class SimUsageError extends Error {}
-
 function count(flag: string, raw: string, min: number, integer: boolean): number {
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new SimUsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${raw}"`);
-  }
-  return value;
+  return numberFlag(flag, raw, { min, integer });
 }
 
 function runtimesFrom(raw: string): SimNodeOptions['runtimes'] {
@@ -51,58 +44,48 @@ function runtimesFrom(raw: string): SimNodeOptions['runtimes'] {
   try {
     text = readFileSync(raw, 'utf8');
   } catch (error) {
-    throw new SimUsageError(`--runtimes must be default, all or a readable JSON file; cannot read "${raw}": ${(error as Error).message}`);
+    throw new UsageError(`--runtimes must be default, all or a readable JSON file; cannot read "${raw}": ${(error as Error).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new SimUsageError(`--runtimes file "${raw}" is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`--runtimes file "${raw}" is not valid JSON: ${(error as Error).message}`);
   }
   const list = PistonRuntimeList.safeParse(parsed);
-  if (!list.success) throw new SimUsageError(`--runtimes file "${raw}" must hold an array of {language, version, aliases[], runtime?}`);
+  if (!list.success) throw new UsageError(`--runtimes file "${raw}" must hold an array of {language, version, aliases[], runtime?}`);
   return list.data as PistonRuntime[];
 }
 
-/** Parses `pistom sim` flags into node options; throws SimUsageError on a bad flag. */
+/** Parses `pistom sim` flags into node options; throws UsageError on a bad flag. */
 export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; count: number; options: SimNodeOptions } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        count: { type: 'string' },
-        runtimes: { type: 'string' },
-        slots: { type: 'string' },
-        latency: { type: 'string' },
-        'time-scale': { type: 'string' },
-        cap: { type: 'string', multiple: true },
-        'memory-floor': { type: 'string' },
-        'base-path': { type: 'string' },
-        model: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new SimUsageError((error as Error).message);
-  }
+  const parsed = parseFlags(argv, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    count: { type: 'string' },
+    runtimes: { type: 'string' },
+    slots: { type: 'string' },
+    latency: { type: 'string' },
+    'time-scale': { type: 'string' },
+    cap: { type: 'string', multiple: true },
+    'memory-floor': { type: 'string' },
+    'base-path': { type: 'string' },
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const v = parsed.values;
   const options: SimNodeOptions = {};
   if (v.host !== undefined) {
-    if (v.host.trim() === '') throw new SimUsageError('--host must be a host name or address');
+    if (v.host.trim() === '') throw new UsageError('--host must be a host name or address');
     options.host = v.host;
   }
   if (v.port !== undefined) {
     options.port = count('port', v.port, 0, true);
-    if (options.port > 65535) throw new SimUsageError(`--port must be an integer from 0 to 65535, got "${v.port}"`);
+    if (options.port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${v.port}"`);
   }
   const nodes = v.count === undefined ? 1 : count('count', v.count, 1, true);
-  if (options.port && options.port + nodes - 1 > 65535) throw new SimUsageError(`--port ${options.port} with --count ${nodes} runs past port 65535`);
+  if (options.port && options.port + nodes - 1 > 65535) throw new UsageError(`--port ${options.port} with --count ${nodes} runs past port 65535`);
   if (v.runtimes !== undefined) options.runtimes = runtimesFrom(v.runtimes);
   if (v.slots !== undefined) options.slots = count('slots', v.slots, 1, true);
   if (v.latency !== undefined) options.latencyMs = count('latency', v.latency, 0, false);
@@ -112,12 +95,12 @@ export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; co
     try {
       normalizeBasePath(v['base-path']);
     } catch (error) {
-      throw new SimUsageError(`--base-path: ${(error as Error).message}`);
+      throw new UsageError(`--base-path: ${(error as Error).message}`);
     }
     options.basePath = v['base-path'];
   }
   if (v.model !== undefined) {
-    if (!(MODEL_NAMES as readonly string[]).includes(v.model)) throw new SimUsageError(`--model must be one of ${MODEL_NAMES.join(', ')}; got "${v.model}"`);
+    if (!(MODEL_NAMES as readonly string[]).includes(v.model)) throw new UsageError(`--model must be one of ${MODEL_NAMES.join(', ')}; got "${v.model}"`);
     options.model = v.model as SimNodeOptions['model'];
   }
   if (v.cap !== undefined) {
@@ -125,7 +108,7 @@ export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; co
     for (const item of v.cap) {
       const m = /^([a-z_]+)=(-?\d+(?:\.\d+)?)$/.exec(item);
       if (!m || !(CAP_NAMES as readonly string[]).includes(m[1]!)) {
-        throw new SimUsageError(`--cap must be NAME=NUMBER with NAME one of ${CAP_NAMES.join(', ')}; got "${item}"`);
+        throw new UsageError(`--cap must be NAME=NUMBER with NAME one of ${CAP_NAMES.join(', ')}; got "${item}"`);
       }
       caps[m[1] as (typeof CAP_NAMES)[number]] = Number(m[2]);
     }
@@ -139,8 +122,8 @@ export async function runSimCli(argv: string[]): Promise<void> {
   try {
     args = parseSimArgs(argv);
   } catch (error) {
-    if (!(error instanceof SimUsageError)) throw error;
-    console.error(`pistom sim: ${error.message}\n(see pistom sim --help)`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(usageMessage('sim', error.message));
     process.exitCode = 2;
     return;
   }

@@ -63,7 +63,7 @@ describe('pistom sim CLI', () => {
     [['--cap', 'speed=3'], /--cap must be NAME=NUMBER with NAME one of run_timeout, .*got "speed=3"/],
     [['--runtimes', '/nonexistent.json'], /--runtimes must be default, all or a readable JSON file/],
     [['--latency', 'fast'], /--latency must be a number >= 0, got "fast"/],
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown flag --bogus; allowed: --host, --port/],
     [['--model', 'real'], /--model must be one of interpreter, directive; got "real"/],
   ])('bad flags %j: a clear error on stderr and exit code 2', async (args, message) => {
     const cli = startCli(args);
