@@ -1,6 +1,6 @@
 /** The interpreter model: what a program text produces, by general rules (no recordings, no node, no HTTP). */
 import { describe, expect, it } from 'vitest';
-import { modelOf, stagesOf, type JobExtras } from './sim-model-support.js';
+import { modelOf, stagesOf, type JobExtras } from '../helpers/sim-model.js';
 
 const interpreter = modelOf('interpreter');
 

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimNode } from '../../src/sim/index.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
-import { connectRaw, get, prints, run, startNode, waitFor, within, type RawConnection } from './sim-support.js';
+import { connectRaw, get, prints, run, startNode, waitFor, within, type RawConnection } from './support.js';
 
 /** How long a test watches for an answer that must not come. */
 const QUIET_MS = 400;

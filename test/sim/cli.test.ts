@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { get } from './sim-support.js';
+import { get } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = "const m = await import('./src/sim/cli.ts'); await m.runSimCli(process.argv.slice(1));";

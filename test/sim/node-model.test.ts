@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StageResult } from '../../src/piston/types.js';
 import { startSimNode, type ExecuteJob, type ModelOutcome, type ProgramModel, type SimNode } from '../../src/sim/index.js';
-import { post, run, waitFor } from './sim-support.js';
+import { post, run, waitFor } from './support.js';
 
 const STAGE: StageResult = { stdout: 'out\n', stderr: '', output: 'out\n', code: 0, signal: null, message: null, status: null, cpu_time: 1, wall_time: 2, memory: 3 };
 

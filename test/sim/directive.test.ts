@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MODEL_NAMES, startSimNode, type SimNode } from '../../src/sim/index.js';
-import { run, waitFor } from './sim-support.js';
-import { modelOf, stagesOf } from './sim-model-support.js';
+import { run, waitFor } from './support.js';
+import { modelOf, stagesOf } from '../helpers/sim-model.js';
 
 describe.each(MODEL_NAMES)('the directive in the %s model', (name) => {
   const model = modelOf(name);

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import type { SimNode } from '../../src/sim/index.js';
 import { parseSimArgs } from '../../src/sim/cli.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
-import { get, post, prints, startNode } from './sim-support.js';
+import { get, post, prints, startNode } from './support.js';
 
 const NOT_FOUND = '{"message":"Not Found"}';
 const PY = { language: 'python', version: '*', files: [{ content: prints('based\n') }] };

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { SimNode } from '../../src/sim/index.js';
-import { get, post, prints, startNode } from './sim-support.js';
+import { get, post, prints, startNode } from './support.js';
 
 let sim: SimNode;
 beforeAll(async () => {

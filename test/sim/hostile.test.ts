@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { SimNode } from '../../src/sim/index.js';
 import type { PistonRuntime } from '../../src/piston/types.js';
-import { get, post, prints, run, startNode } from './sim-support.js';
+import { get, post, prints, run, startNode } from './support.js';
 
 const SECRET = 'Bearer node-secret-7f3a';
 

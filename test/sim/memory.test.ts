@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MEMORY_FLOOR_BYTES, MODEL_NAMES, startSimNode, type SimNode, type SimNodeOptions } from '../../src/sim/index.js';
 import { parseSimArgs } from '../../src/sim/cli.js';
-import { prints, run } from './sim-support.js';
+import { prints, run } from './support.js';
 
 const XX_FIELDS = { code: null, signal: null, memory: null, cpu_time: null, wall_time: null, status: 'XX', stdout: '' };
 const REFUSAL = /^Cannot set \/sys\/fs\/cgroup\/memory\/isolate\/box-(\d+)\/memory\.limit_in_bytes to (\d+)$/;

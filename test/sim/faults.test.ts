@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { SimNode } from '../../src/sim/index.js';
-import { get, post, prints, run, startNode, waitFor } from './sim-support.js';
+import { get, post, prints, run, startNode, waitFor } from './support.js';
 
 describe('sim faults', () => {
   let sim: SimNode;

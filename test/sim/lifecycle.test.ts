@@ -1,7 +1,7 @@
 /** stop()/start() like a crash and a restart, close() releasing every timer and socket, clusters. */
 import { describe, expect, it } from 'vitest';
 import { startSimCluster } from '../../src/sim/index.js';
-import { get, post, prints, run, startNode, waitFor } from './sim-support.js';
+import { get, post, prints, run, startNode, waitFor } from './support.js';
 
 function handles(): Record<string, number> {
   const counts: Record<string, number> = {};

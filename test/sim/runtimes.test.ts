@@ -1,7 +1,7 @@
 /** The runtime catalog: Piston's resolution rules, the 'all' catalog, and runtimes appearing and disappearing. */
 import { describe, expect, it } from 'vitest';
 import { RuntimeCatalog } from '../../src/sim/node/runtimes.js';
-import { get, post, prints, run, startNode } from './sim-support.js';
+import { get, post, prints, run, startNode } from './support.js';
 
 describe('sim runtimes', () => {
   it('resolves like Piston: exact case-sensitive language or alias, semver range, newest wins', () => {

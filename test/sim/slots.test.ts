@@ -1,7 +1,7 @@
 /** Job slots: a fixed number run at once, the rest wait in an unbounded FIFO queue (never 429/503). */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimNode } from '../../src/sim/index.js';
-import { prints, run, startNode, waitFor } from './sim-support.js';
+import { prints, run, startNode, waitFor } from './support.js';
 
 describe('sim job slots', () => {
   let sim: SimNode | undefined;
