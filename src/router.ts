@@ -35,6 +35,8 @@ export interface CallContext {
   onProgress?: (update: ProgressUpdate) => void;
   requestId?: string;
   logger?: Logger;
+  /** Who asked (the front's client key): calls of one client get a fair share of the queue. */
+  client?: string;
 }
 
 export interface CallReport {
@@ -157,7 +159,7 @@ export class Router {
       } finally {
         this.admission.observeServiceMs(performance.now() - started);
       }
-    });
+    }, context.client);
   }
 
   private attemptTimeoutMs(input: ExecuteInput, caps: Record<(typeof EXPECTED_LIMITS)[number], number>, remainingMs: number): number {
@@ -340,7 +342,8 @@ export class Router {
 }
 
 function admissionLimits(config: ResolvedConfig): AdmissionLimits {
-  return { slots: config.nodes.reduce((sum, node) => sum + node.max_concurrent, 0), maxQueue: config.admission.max_queue, maxWaitMs: config.admission.max_wait_ms };
+  const { max_queue: maxQueue, max_wait_ms: maxWaitMs, max_queued_per_client: maxQueuedPerClient } = config.admission;
+  return { slots: config.nodes.reduce((sum, node) => sum + node.max_concurrent, 0), maxQueue, maxWaitMs, maxQueuedPerClient };
 }
 
 function attemptLabel(outcome: AttemptOutcome): AttemptLabel {

@@ -45,7 +45,7 @@ const OPTIONS = {
 } as const;
 
 /** Sections read once at start: a reload that changes them is applied only after a restart. */
-const RESTART_ONLY = ['http', 'health', 'catalog'] as const;
+const RESTART_ONLY = ['http', 'health', 'catalog', 'metrics'] as const;
 
 /** How long the process may linger after a clean shutdown before it is made to exit. */
 const EXIT_SAFETY_MS = 3_000;
@@ -73,7 +73,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   const config = await load();
   const logger = createLogger(config.log.level);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ cacheMs: config.metrics.cache_ms });
   const pistom = createPistom(config, { logger, ...metrics.instrumentation, events: withLogging(metrics.instrumentation.events ?? {}, logger) });
   metrics.bind(pistom);
   const server = new Server({ pistom, metrics, logger, config, load, graceMs });
@@ -149,7 +149,14 @@ class Server {
       process.stderr.write(`pistom metrics on ${this.metricsServer.url}/metrics\n`);
     }
     if (options.http) {
-      this.http = new PistomHttpServer({ http: this.config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready, metrics: this.metrics.endpoint, logger });
+      this.http = new PistomHttpServer({
+        http: this.config.http,
+        createMcpServer: pistom.createMcpServer,
+        ready: pistom.ready,
+        metrics: this.config.metrics.on_http_port ? this.metrics.endpoint : undefined,
+        logger,
+        nodeConnections: this.config.nodes.length * this.config.client.connections,
+      });
       const url = await this.http.listen();
       logger.info({ url: `${url}/mcp`, stateful: this.config.http.stateful }, 'serving Streamable HTTP');
       process.stderr.write(`pistom listening on ${url}/mcp\n`);

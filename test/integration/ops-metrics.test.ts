@@ -17,6 +17,8 @@ function configFor(sims: SimNode[], extra: Record<string, unknown> = {}): string
     breaker: { volume_threshold: 2, error_threshold_percentage: 50, reset_timeout_ms: 600_000, rolling_window_ms: 600_000 },
     health: { interval_ms: 600_000 },
     retry: { budget_min_per_s: 100 },
+    // Exact counts right after each phase: no cached scrape.
+    metrics: { cache_ms: 0 },
     ...extra,
   });
 }

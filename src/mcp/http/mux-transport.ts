@@ -12,14 +12,19 @@
  */
 import { PerRequestHTTPServerTransport, type AuthInfo, type JSONRPCMessage, type MessageClassification, type RequestId, type TransportSendOptions } from '@modelcontextprotocol/server';
 import { LATEST_MODERN_VERSION, RPC, type Era } from '../protocol.js';
+import type { DeliveryReport } from '../delivery.js';
 
 /** The side of one HTTP exchange that the transport writes to. */
 export interface ExchangeSink {
   /** A notification tied to one of this exchange's requests (progress); may be dropped in JSON mode. */
   notify(message: JSONRPCMessage): void;
-  /** The answer to one request, with its original id restored. `early` when produced during dispatch (a ladder rejection). */
-  respond(message: JSONRPCMessage, early: boolean): void;
+  /**
+   * The answer to one request, with its original id restored. `early` when produced during
+   * dispatch (a ladder rejection). `settle`, when given, is told whether the answer was delivered.
+   */
+  respond(message: JSONRPCMessage, early: boolean, settle?: (delivered: boolean) => void): void;
 }
+
 
 interface Route {
   sink: ExchangeSink;
@@ -32,6 +37,8 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
   private readonly classification: MessageClassification | undefined;
   private dispatching = false;
   private closed = false;
+  /** Told what became of each answer; set by whoever counts calls. */
+  delivery: DeliveryReport | undefined;
 
   constructor(readonly era: Era) {
     const classification: MessageClassification = era === 'modern' ? { era: 'modern', revision: LATEST_MODERN_VERSION } : { era: 'legacy' };
@@ -73,6 +80,7 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
     const route = this.routes.get(id);
     if (!route) return;
     this.routes.delete(id);
+    this.delivery?.abandoned(id);
     this.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
     route.sink.respond({ jsonrpc: '2.0', id: route.originalId, error: { code: RPC.requestCancelled, message: `Request cancelled: ${reason}` } }, false);
   }
@@ -92,7 +100,8 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
       const route = this.routes.get(id);
       if (!route) return;
       this.routes.delete(id);
-      route.sink.respond({ ...message, id: route.originalId } as JSONRPCMessage, this.dispatching);
+      const delivery = this.delivery;
+      route.sink.respond({ ...message, id: route.originalId } as JSONRPCMessage, this.dispatching, delivery ? (ok) => delivery.delivered(id, ok) : undefined);
       return;
     }
     const related = options?.relatedRequestId;

@@ -9,7 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo, JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
 import { asJsonRpcMessage } from './jsonrpc.js';
 import type { ExchangeSink, MultiplexTransport } from './mux-transport.js';
-import { RPC, modernErrorStatus, sendJson, sendRpcError } from './respond.js';
+import type { Logger } from '../../log.js';
+import { RPC, modernErrorStatus, sendRpcError } from './respond.js';
 
 type IncomingRequest = JSONRPCMessage & { id: RequestId; method: string; params?: { _meta?: { progressToken?: unknown } } };
 type IncomingNotification = JSONRPCMessage & { method: string; params?: Record<string, unknown> };
@@ -27,9 +28,18 @@ function wantsStream(req: IncomingMessage, requests: IncomingRequest[]): boolean
   return accept.includes('text/event-stream') && requests.some((r) => r.params?._meta?.progressToken !== undefined);
 }
 
+/**
+ * The answers of one exchange, written as they come and bounded: each answer is serialized on its
+ * own, and one that would take the exchange past `maxAnswerBytes` is replaced by a small error that
+ * says so. A batch is streamed as a JSON array (chunked), so nothing holds every answer at once. Each
+ * answer's delivery is reported once the response finished, or failed to.
+ */
 class Exchange implements ExchangeSink {
   private readonly waiting = new Set<RequestId>();
-  private readonly answers: JSONRPCMessage[] = [];
+  private readonly settles: Array<(delivered: boolean) => void> = [];
+  private single: string | undefined;
+  private written = 0;
+  private bytes = 0;
   private finished = false;
   private status = 200;
 
@@ -38,10 +48,24 @@ class Exchange implements ExchangeSink {
     private readonly stream: boolean,
     private readonly batch: boolean,
     private readonly modern: boolean,
-  ) {}
+    private readonly bounds: AnswerBounds,
+  ) {
+    // 'finish': every byte went to the OS (settled before the client can act on the answer); 'close' without it: lost.
+    res.once('finish', () => this.settle(true));
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      if (this.settles.length > 0) this.bounds.logger.warn({ answers: this.settles.length, written_bytes: this.bytes }, 'answers not delivered: the HTTP connection closed before the response was complete');
+      this.settle(false);
+    });
+    res.once('error', (error) => this.bounds.logger.warn({ err: error }, 'writing an answer failed'));
+  }
 
   expect(id: RequestId): void {
     this.waiting.add(id);
+  }
+
+  private settle(delivered: boolean): void {
+    for (const settle of this.settles.splice(0)) settle(delivered);
   }
 
   begin(): void {
@@ -51,34 +75,79 @@ class Exchange implements ExchangeSink {
   }
 
   notify(message: JSONRPCMessage): void {
-    if (this.stream && !this.finished) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    if (!this.stream || this.finished) return;
+    const text = JSON.stringify(message);
+    if (this.fits(text)) this.res.write(`event: message\ndata: ${text}\n\n`);
   }
 
-  respond(message: JSONRPCMessage, early: boolean): void {
-    if (this.finished) return;
+  respond(message: JSONRPCMessage, early: boolean, settle?: (delivered: boolean) => void): void {
     const id = (message as { id: RequestId }).id;
-    if (!this.waiting.delete(id)) return;
-    if (this.stream) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    else {
-      this.answers.push(message);
-      const error = (message as { error?: { code: number } }).error;
-      if (this.modern && !this.batch && error) this.status = modernErrorStatus(error.code, early);
+    if (this.finished || !this.waiting.delete(id)) {
+      settle?.(false);
+      return;
     }
+    const { text, error } = this.encode(message, id, settle);
+    if (this.stream) this.res.write(`event: message\ndata: ${text}\n\n`);
+    else if (this.batch) {
+      if (this.written === 0) this.res.writeHead(200, { 'content-type': 'application/json' });
+      this.res.write(this.written === 0 ? `[${text}` : `,${text}`);
+    } else {
+      this.single = text;
+      if (this.modern && error) this.status = modernErrorStatus(error.code, early);
+    }
+    this.written++;
     if (this.waiting.size === 0) this.finish();
+  }
+
+  /** The answer as JSON text within the bound, or the error that replaces it; `settle` is kept only for an answer sent as it was. */
+  private encode(message: JSONRPCMessage, id: RequestId, settle: ((delivered: boolean) => void) | undefined): { text: string; error?: { code: number } } {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(message);
+    } catch (error) {
+      this.bounds.logger.error({ err: error, rpc_id: id }, 'an answer could not be serialized');
+    }
+    if (text !== undefined && this.fits(text)) {
+      if (settle) this.settles.push(settle);
+      return { text, error: (message as { error?: { code: number } }).error };
+    }
+    settle?.(false);
+    const size = text === undefined ? 'too large to serialize' : `${Buffer.byteLength(text)} bytes`;
+    this.bounds.logger.warn({ rpc_id: id, size, limit: this.bounds.maxAnswerBytes }, 'an answer over http.max_answer_bytes was replaced by an error');
+    const error = { code: RPC.internalError, message: `Internal error: the answer (${size}) would take this HTTP response past http.max_answer_bytes (${this.bounds.maxAnswerBytes} bytes); ask for less output, or send fewer calls per request` };
+    const replacement = JSON.stringify({ jsonrpc: '2.0', id, error });
+    this.bytes += replacement.length;
+    return { text: replacement, error };
+  }
+
+  /** Counts `text` against the bound if it fits. A string's length bounds its UTF-8 size from below and a third of it from above. */
+  private fits(text: string): boolean {
+    const room = this.bounds.maxAnswerBytes - this.bytes;
+    const size = text.length * 3 <= room ? text.length : Buffer.byteLength(text);
+    if (size > room) return false;
+    this.bytes += size;
+    return true;
   }
 
   private finish(): void {
     this.finished = true;
-    if (this.stream) {
-      this.res.end();
-      return;
+    if (this.stream) this.res.end();
+    else if (this.batch) this.res.end(']');
+    else if (!this.res.headersSent) {
+      const text = this.single!;
+      this.res.writeHead(this.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      this.res.end(text);
     }
-    sendJson(this.res, this.status, this.batch ? this.answers : this.answers[0]);
   }
 
   get done(): boolean {
     return this.finished;
   }
+}
+
+export interface AnswerBounds {
+  maxAnswerBytes: number;
+  logger: Logger;
 }
 
 export interface StatelessPost {
@@ -88,9 +157,10 @@ export interface StatelessPost {
   /** The parsed body: one message, or a batch (2025 era only). */
   body: unknown;
   authInfo?: AuthInfo;
+  bounds: AnswerBounds;
 }
 
-export function handleStatelessPost({ transport, req, res, body, authInfo }: StatelessPost): void {
+export function handleStatelessPost({ transport, req, res, body, authInfo, bounds }: StatelessPost): void {
   const batch = Array.isArray(body);
   const items: unknown[] = batch ? (body as unknown[]) : [body];
   if (items.length === 0) {
@@ -118,7 +188,7 @@ export function handleStatelessPost({ transport, req, res, body, authInfo }: Sta
     res.writeHead(202).end();
     return;
   }
-  const exchange = new Exchange(res, wantsStream(req, requests), batch, transport.era === 'modern');
+  const exchange = new Exchange(res, wantsStream(req, requests), batch, transport.era === 'modern', bounds);
   for (const request of requests) exchange.expect(request.id);
   exchange.begin();
   res.on('close', () => {
