@@ -53,7 +53,7 @@ export interface FdBudget {
  * (`nodeConnections`: nodes x client.connections) plus FD_RESERVE. Without a known limit, 1024 is
  * assumed (the usual default soft limit).
  */
-export function fdBudget(configured: number | undefined, nodeConnections: number, fileLimit = openFileLimit()): FdBudget {
+export function fdBudget(configured: number | undefined, nodeConnections: number, fileLimit: number | undefined): FdBudget {
   const limit = fileLimit ?? 1024;
   const room = Math.max(16, limit - nodeConnections - FD_RESERVE);
   const reason = `file descriptor limit ${fileLimit ?? '1024 (assumed)'} - ${nodeConnections} for node connections - ${FD_RESERVE} reserved`;

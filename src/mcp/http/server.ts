@@ -24,7 +24,7 @@ import { readBody, BodyTooLargeError } from './body.js';
 import { RequestGuard, isLoopbackHost } from './guards.js';
 import { jsonDepthOver, requestIdOf } from './json-depth.js';
 import { ClientRateLimiter, type RateDecision, type RateLimiter } from './rate-limit.js';
-import { ConnectionGate, fdBudget } from './connections.js';
+import { ConnectionGate, fdBudget, openFileLimit } from './connections.js';
 import { callerAuthInfo } from '../caller.js';
 import { ledgerOf } from '../delivery.js';
 import { MultiplexTransport } from './mux-transport.js';
@@ -101,7 +101,7 @@ export class PistomHttpServer {
         });
       },
     );
-    const budget = fdBudget(http.max_connections, options.nodeConnections ?? 0);
+    const budget = fdBudget(http.max_connections, options.nodeConnections ?? 0, openFileLimit());
     if (budget.lowered !== undefined) this.logger.warn({ configured: budget.lowered, used: budget.maxConnections, why: budget.reason }, 'http.max_connections lowered so that node calls keep their file descriptors');
     this.connections = new ConnectionGate(this.server, { maxConnections: budget.maxConnections, maxPerAddress: http.max_connections_per_address, idleTimeoutMs: idle }, this.logger);
     // No 'clientError' listener on purpose: Node's own answers malformed requests with 400, oversized
