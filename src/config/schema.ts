@@ -155,6 +155,10 @@ export const HttpServerSchema = z
       .optional()
       .describe('Client connections open at once. Default (at most 4096) and upper bound: what the file-descriptor limit leaves after the node connection pools (nodes x client.connections) and a reserve of 128. When full, the longest-idle connection is closed for a new one; when all are busy the new one gets 503.'),
     max_connections_per_address: positiveInt().default(256).describe("Client connections one remote address may hold; at the bound its longest-idle connection makes room, and when all are busy the new one gets 503 (raise it behind a reverse proxy, where every client shares the proxy's address)."),
+    fast_path: z
+      .boolean()
+      .default(true)
+      .describe("Answer plain stateless tools/call requests without the MCP SDK's per-message validation (the tool and its input schema are the same); false sends every request through the SDK."),
     idle_timeout_ms: positiveInt().default(10_000).describe('A connection with no request in flight that sends nothing for this long is closed (also one that never sends a request).'),
     max_json_depth: positiveInt().max(1000).default(64).describe('Deepest JSON nesting accepted on /mcp (deeper bodies get 400 before anything walks them).'),
     rate_limit: z

@@ -66,14 +66,3 @@ export class DeliveryLedger implements DeliveryReport {
     else this.delivered(id, false);
   }
 }
-
-const ledgers = new WeakMap<object, DeliveryLedger>();
-
-/** The ledger of a server made by createMcpServer (undefined for any other). */
-export function ledgerOf(server: object): DeliveryLedger | undefined {
-  return ledgers.get(server);
-}
-
-export function attachLedger(server: object, ledger: DeliveryLedger): void {
-  ledgers.set(server, ledger);
-}

@@ -18,7 +18,7 @@ import { SUPPORTED_VERSIONS, TASKS_EXTENSION, type Era } from './protocol.js';
 import type { TaskService } from './tasks/service.js';
 import { createTaskResult, negotiatedTasks, registerTaskMethods, taskOwner } from './tasks/wire.js';
 import { callerKey } from './caller.js';
-import { DeliveryLedger, attachLedger, type CountToolCall } from './delivery.js';
+import { DeliveryLedger, type CountToolCall } from './delivery.js';
 
 export interface McpServerOptions {
   logger?: Logger;
@@ -142,10 +142,29 @@ export function createToolbox(router: Router, options: Pick<McpServerOptions, 'l
   };
 }
 
+/** How pistom names itself to clients (initialize, and every 2026-07-28 result). */
+export const SERVER_INFO = { name: 'pistom', title: 'pistom: code execution on a Piston cluster', version: VERSION };
+
+/** What a transport may need of a server made by createMcpServer besides the server itself. */
+export interface ServerParts {
+  /** Counts tool calls as their answers are delivered (a transport that reports deliveries defers it). */
+  ledger: DeliveryLedger;
+  /** The tools, for the HTTP fast path. */
+  tools: Record<string, ToolEntry>;
+  serverInfo: Record<string, unknown>;
+}
+
+const serverParts = new WeakMap<McpServer, ServerParts>();
+
+/** The parts of a server made by createMcpServer (undefined for any other server). */
+export function partsOf(server: McpServer): ServerParts | undefined {
+  return serverParts.get(server);
+}
+
 export function createMcpServer(router: Router, options: McpServerOptions = {}, era: Era = 'legacy'): McpServer {
   const tasks = era === 'modern' ? options.tasks : undefined;
   const server = new McpServer(
-    { name: 'pistom', title: 'pistom: code execution on a Piston cluster', version: VERSION },
+    { ...SERVER_INFO },
     {
       // The tool and resource lists never change while pistom runs: no listChanged to subscribe to.
       capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) },
@@ -154,8 +173,8 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     },
   );
   const ledger = new DeliveryLedger(options.onToolCall);
-  attachLedger(server, ledger);
   const tools = options.toolbox ?? createToolbox(router, options);
+  serverParts.set(server, { ledger, tools, serverInfo: SERVER_INFO });
 
   const noop = async () => ({ content: [] });
   const runAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };

@@ -14,7 +14,8 @@
  */
 import { serveStdio as sdkServeStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server';
-import { ledgerOf, type DeliveryReport } from './delivery.js';
+import type { DeliveryReport } from './delivery.js';
+import { partsOf } from './server.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { RPC, type Era } from './protocol.js';
@@ -154,7 +155,7 @@ export function serveStdio(createServer: (era: Era) => McpServer, options: Stdio
   const wire = new StdioLineTransport(options.input ?? process.stdin, options.output ?? process.stdout, logger);
   const serverFor = (era: Era): McpServer => {
     const server = createServer(era);
-    const ledger = ledgerOf(server);
+    const ledger = partsOf(server)?.ledger;
     if (ledger) {
       ledger.deferUntilDelivered();
       wire.delivery = ledger;

@@ -26,7 +26,8 @@ import { jsonDepthOver, requestIdOf } from './json-depth.js';
 import { ClientRateLimiter, type RateDecision, type RateLimiter } from './rate-limit.js';
 import { ConnectionGate, fdBudget, openFileLimit } from './connections.js';
 import { callerAuthInfo } from '../caller.js';
-import { ledgerOf } from '../delivery.js';
+import { partsOf } from '../server.js';
+import { FastToolCalls } from './fast-call.js';
 import { MultiplexTransport } from './mux-transport.js';
 import { idOf, sendJson, sendRpcError } from './respond.js';
 import { SessionManager } from './sessions.js';
@@ -60,6 +61,8 @@ export class HttpStartError extends Error {
 interface Leg {
   server: McpServer;
   transport: MultiplexTransport;
+  /** Plain tools/call requests, answered without the SDK's per-message work (absent for servers not made by createMcpServer). */
+  fast?: FastToolCalls;
 }
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
@@ -116,13 +119,13 @@ export class PistomHttpServer {
       const transport = new MultiplexTransport(era);
       const server = this.options.createMcpServer(era);
       server.server.onerror = (error) => this.logger.debug({ err: error, era }, 'MCP protocol error');
-      const ledger = ledgerOf(server);
-      if (ledger) {
-        ledger.deferUntilDelivered();
-        transport.delivery = ledger;
+      const parts = partsOf(server);
+      if (parts) {
+        parts.ledger.deferUntilDelivered();
+        transport.delivery = parts.ledger;
       }
       await server.connect(transport);
-      return { server, transport };
+      return { server, transport, ...(parts && this.options.http.fast_path ? { fast: new FastToolCalls(parts, era) } : {}) };
     };
     this.legs = { modern: await leg('modern'), legacy: await leg('legacy') };
     await new Promise<void>((resolve, reject) => {
@@ -144,6 +147,11 @@ export class PistomHttpServer {
   /** Client connections open now. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** tools/call requests answered on the fast path (fast-call.ts) since start. */
+  get fastCalls(): number {
+    return (this.legs?.modern.fast?.taken ?? 0) + (this.legs?.legacy.fast?.taken ?? 0);
   }
 
   /** Calls still being answered over stateless HTTP. */
@@ -197,6 +205,8 @@ export class PistomHttpServer {
       if (parsed.length > max) return sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request: a batch of ${parsed.length} messages; at most ${max} are accepted in one request (http.max_batch)`);
       if (this.rateLimiter && parsed.length > 1 && !(await this.charge(req, res, clientKey, parsed.length - 1))) return;
     }
+    // A plain 2025-era tools/call needs no classifier: it has no envelope and names no modern revision.
+    if (this.legs!.legacy.fast?.plainLegacyCall(parsed, firstHeader(req, 'mcp-protocol-version'))) return this.handleLegacy(req, res, parsed, authInfo);
     const outcome = classifyInboundRequest({
       httpMethod: 'POST',
       protocolVersionHeader: firstHeader(req, 'mcp-protocol-version'),
@@ -231,7 +241,8 @@ export class PistomHttpServer {
       const problem = standardHeaderProblem(req.headers, method, (parsed as { params?: unknown }).params);
       if (problem) return sendRpcError(res, 400, problem.code, problem.message, {}, id, problem.data);
     }
-    handleStatelessPost({ transport: this.legs!.modern.transport, req, res, body: parsed, authInfo, bounds: this.bounds });
+    const leg = this.legs!.modern;
+    handleStatelessPost({ transport: leg.transport, fast: leg.fast, req, res, body: parsed, authInfo, bounds: this.bounds });
   }
 
   private async handleLegacy(req: IncomingMessage, res: ServerResponse, parsed: unknown, authInfo: AuthInfo): Promise<void> {
@@ -240,7 +251,8 @@ export class PistomHttpServer {
       return sendRpcError(res, 400, RPC.serverError, `unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_VERSIONS.join(', ')}`, {}, idOf(parsed));
     }
     if (this.sessions) return this.sessions.handle(req, res, parsed, authInfo);
-    handleStatelessPost({ transport: this.legs!.legacy.transport, req, res, body: parsed, authInfo, bounds: this.bounds });
+    const leg = this.legs!.legacy;
+    handleStatelessPost({ transport: leg.transport, fast: leg.fast, req, res, body: parsed, authInfo, bounds: this.bounds });
   }
 
   /** GET and DELETE: session operations of the 2025 era. */

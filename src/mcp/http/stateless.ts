@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo, JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
 import { asJsonRpcMessage } from './jsonrpc.js';
 import type { ExchangeSink, MultiplexTransport } from './mux-transport.js';
+import type { FastToolCalls } from './fast-call.js';
 import type { Logger } from '../../log.js';
 import { RPC, modernErrorStatus, sendRpcError } from './respond.js';
 
@@ -152,6 +153,8 @@ export interface AnswerBounds {
 
 export interface StatelessPost {
   transport: MultiplexTransport;
+  /** Answers plain tools/call requests itself (fast-call.ts); everything else goes to the transport. */
+  fast?: FastToolCalls;
   req: IncomingMessage;
   res: ServerResponse;
   /** The parsed body: one message, or a batch (2025 era only). */
@@ -160,7 +163,7 @@ export interface StatelessPost {
   bounds: AnswerBounds;
 }
 
-export function handleStatelessPost({ transport, req, res, body, authInfo, bounds }: StatelessPost): void {
+export function handleStatelessPost({ transport, fast, req, res, body, authInfo, bounds }: StatelessPost): void {
   const batch = Array.isArray(body);
   const items: unknown[] = batch ? (body as unknown[]) : [body];
   if (items.length === 0) {
@@ -191,12 +194,22 @@ export function handleStatelessPost({ transport, req, res, body, authInfo, bound
   const exchange = new Exchange(res, wantsStream(req, requests), batch, transport.era === 'modern', bounds);
   for (const request of requests) exchange.expect(request.id);
   exchange.begin();
+  // Calls on the fast path, by their original id: how a cancellation or a disconnect reaches them.
+  const fastCancels = new Map<RequestId, (reason: string) => void>();
   res.on('close', () => {
     if (exchange.done) return;
     for (const id of ownIds.values()) transport.cancel(id, 'the HTTP client disconnected');
+    for (const cancel of fastCancels.values()) cancel('the HTTP client disconnected');
   });
   for (const message of messages) {
-    if (isRequest(message)) ownIds.set(message.id, transport.dispatchRequest(exchange, message, authInfo));
-    else if (isNotification(message)) transport.dispatchNotification(message, ownIds, authInfo);
+    if (isRequest(message)) {
+      const tool = fast?.match(message);
+      if (tool) fastCancels.set(message.id, fast!.run(message, tool, exchange, authInfo?.clientId));
+      else ownIds.set(message.id, transport.dispatchRequest(exchange, message, authInfo));
+    } else if (isNotification(message)) {
+      const cancelFast = message.method === 'notifications/cancelled' ? fastCancels.get(message.params?.requestId as RequestId) : undefined;
+      if (cancelFast) cancelFast(typeof message.params?.reason === 'string' ? message.params.reason : 'cancelled by the client');
+      else transport.dispatchNotification(message, ownIds, authInfo);
+    }
   }
 }
