@@ -151,6 +151,9 @@ export const HttpServerSchema = z
     max_answer_bytes: positiveInt()
       .default(8 * 1024 * 1024)
       .describe('Largest answer to one HTTP request, a whole batch included. An answer that would pass it is replaced by an error that names this setting (and the call is counted as undelivered).'),
+    max_unread_answer_bytes: positiveInt()
+      .default(64 * 1024 * 1024)
+      .describe("Bytes of answers pistom holds, over all connections, that clients have not read yet (the first 64 KiB of each answer do not count, so small answers always pass). Past it larger answers are replaced by an error that names this setting; a connection whose client stops reading is closed after http.idle_timeout_ms."),
     max_connections: positiveInt()
       .optional()
       .describe('Client connections open at once. Default (at most 4096) and upper bound: what the file-descriptor limit leaves after the node connection pools (nodes x client.connections) and a reserve of 128. When full, the longest-idle connection is closed for a new one; when all are busy the new one gets 503.'),

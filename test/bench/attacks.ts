@@ -69,11 +69,11 @@ function post(url: string, body: string, headers: Record<string, string> = {}, o
 }
 
 const rpc = (method: string, params: Record<string, unknown> = {}, id: number | string = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
-const batch = (n: number, method: string, params: Record<string, unknown> = {}) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method, params })));
+const batch = (n: number, method: string, params?: Record<string, unknown>) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method, ...(params ? { params } : {}) })));
 const EXECUTE = rpc('tools/call', { name: 'execute', arguments: { language: 'python', code: 'print("ok")' } });
 
-/** A well-behaved client and a /healthz probe, one call every 100 ms each, until stopped. */
-function bystander(base: string, headers: Record<string, string> = {}) {
+/** A well-behaved client and a /healthz probe, one call every `everyMs` each, until stopped (in a session of its own when the server is stateful). */
+function bystander(base: string, headers: Record<string, string> = {}, everyMs = 100, stateful = false) {
   const latencies: number[] = [];
   let ok = 0;
   let tried = 0;
@@ -81,6 +81,17 @@ function bystander(base: string, headers: Record<string, string> = {}) {
   let healthTried = 0;
   let running = true;
   const loop = async () => {
+    if (stateful) {
+      const opened = await new Promise<string | undefined>((resolve) => {
+        const req = request(`${base}/mcp`, { method: 'POST', headers: { ...HEADERS, ...headers }, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers['mcp-session-id'] as string | undefined));
+        });
+        req.on('error', () => resolve(undefined));
+        req.end(rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'friend', version: '0' } }, 0));
+      });
+      headers = { ...headers, 'mcp-session-id': opened ?? 'none', 'mcp-protocol-version': '2025-11-25' };
+    }
     while (running) {
       const started = performance.now();
       tried++;
@@ -91,7 +102,7 @@ function bystander(base: string, headers: Record<string, string> = {}) {
       }
       healthTried++;
       if ((await post(`${base}/healthz`, '', {}, { method: 'GET' })).status === 200) health++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   };
   const done = loop();
@@ -120,16 +131,23 @@ interface Row {
 const rows: Row[] = [];
 const mb = (bytes: number) => (bytes / MB).toFixed(0);
 
-async function underAttack(name: string, bound: string, config: Record<string, unknown>, attack: (base: string, pistom: HttpPistom) => Promise<string>, clientHeaders: Record<string, string> = {}): Promise<void> {
+interface Bystander {
+  headers?: Record<string, string>;
+  everyMs?: number;
+}
+
+async function underAttack(name: string, bound: string, config: Record<string, unknown>, attack: (base: string, pistom: HttpPistom) => Promise<string>, friend: Bystander = {}): Promise<void> {
+  const clientHeaders = friend.headers ?? {};
+  const stateful = (config.http as { stateful?: boolean } | undefined)?.stateful === true;
   const sims = await startSims(1, ['--slots', '64', '--time-scale', '0']);
   const pistom = await startHttpPistom(['--config', writeConfig({ nodes: [{ name: 'sim', url: sims.url, max_concurrent: 16 }], log: { level: 'silent' }, health: { interval_ms: 60_000 }, ...config })]);
   try {
     // Warm up so that the figures show the attack, not the first calls' JIT and heap growth.
-    for (let i = 0; i < 200; i++) await post(`${pistom.url}/mcp`, EXECUTE, clientHeaders);
+    if (!stateful) for (let i = 0; i < 200; i++) await post(`${pistom.url}/mcp`, EXECUTE, clientHeaders);
     const rss = sampler(pistom.process.pid!);
-    const friend = bystander(pistom.url, clientHeaders);
+    const beside = bystander(pistom.url, clientHeaders, friend.everyMs, stateful);
     const note = await attack(pistom.url, pistom);
-    const client = await friend.stop();
+    const client = await beside.stop();
     const memory = rss.stop();
     rows.push({
       attack: name,
@@ -142,7 +160,7 @@ async function underAttack(name: string, bound: string, config: Record<string, u
       health: `${client.health}/${client.healthTried}`,
       note,
     });
-    console.error(`${name}: done`);
+    console.error(`${name}: ${note}`);
   } finally {
     await pistom.stop('SIGKILL');
     await sims.close();
@@ -159,22 +177,32 @@ await underAttack('none (baseline)', '-', {}, async () => {
 await underAttack('the 1 MiB batch of 20,500 tools/list, 64 at a time', 'http.max_batch = 100', {}, async (base) => {
   const body = batch(20_500, 'tools/list');
   const end = until();
-  let refused = 0;
+  const statuses: Record<number, number> = {};
   await Promise.all(Array.from({ length: 64 }, async () => {
-    while (performance.now() < end) if ((await post(`${base}/mcp`, body)).status === 400) refused++;
+    while (performance.now() < end) {
+      const status = (await post(`${base}/mcp`, body)).status;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
   }));
-  return `${refused} refused (400)`;
+  return `${Math.round(Buffer.byteLength(body) / 1024)} KiB each; answered ${Object.entries(statuses).map(([status, n]) => `${n} x ${status}`).join(', ')}`;
 });
 
-await underAttack('batches at the cap (100 tools/list), 64 at a time', 'http.max_answer_bytes = 8 MiB per answer', {}, async (base) => {
+const capBatches = async (base: string, headers: Record<string, string> = {}) => {
   const body = batch(100, 'tools/list');
   const end = until();
-  let answered = 0;
+  const statuses: Record<number, number> = {};
   await Promise.all(Array.from({ length: 64 }, async () => {
-    while (performance.now() < end) if ((await post(`${base}/mcp`, body)).status === 200) answered++;
+    while (performance.now() < end) {
+      const status = (await post(`${base}/mcp`, body, headers)).status;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
   }));
-  return `${answered} batches answered`;
-});
+  return `answered ${Object.entries(statuses).map(([status, n]) => `${n} x ${status}`).join(', ')}`;
+};
+
+await underAttack('batches at the cap (100 tools/list), 64 at a time, no rate limit', 'http.max_batch, http.max_answer_bytes', {}, (base) => capBatches(base));
+
+await underAttack('the same with http.rate_limit 50/s, burst 100', 'one token per message', { http: { auth_tokens: [TOKEN_A, TOKEN_B], rate_limit: { per_second: 50, burst: 100 } } }, (base) => capBatches(base, { authorization: `Bearer ${TOKEN_A}` }), { headers: { authorization: `Bearer ${TOKEN_B}` } });
 
 await underAttack('clients that never read: 500 connections, each a 100-call batch', 'answer bytes per exchange, connections', {}, async (base) => {
   const { hostname, port } = new URL(base);
@@ -188,8 +216,9 @@ await underAttack('clients that never read: 500 connections, each a 100-call bat
     sockets.push(socket);
   }
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const open = sockets.filter((socket) => !socket.destroyed && !socket.readableEnded).length;
   for (const socket of sockets) socket.destroy();
-  return '';
+  return `${open} of 500 still open at the end`;
 });
 
 await underAttack('15,000 silent connections from 150 addresses', 'http.max_connections (fd budget), idle eviction', {}, async (base, pistom) => {
@@ -217,7 +246,7 @@ await underAttack('one token opens 999 sessions (stateful)', 'http.max_sessions_
     else refused++;
   }
   return `${opened} opened, ${refused} refused (429)`;
-}, { authorization: `Bearer ${TOKEN_B}` });
+}, { headers: { authorization: `Bearer ${TOKEN_B}` } });
 
 await underAttack('80 spellings of one token at 1 req/s', 'key = the validated token', { http: { auth_tokens: [TOKEN_A, TOKEN_B], rate_limit: { per_second: 1, burst: 1 } } }, async (base) => {
   let passed = 0;
@@ -226,7 +255,7 @@ await underAttack('80 spellings of one token at 1 req/s', 'key = the validated t
   for (const authorization of spellings) if ((await post(`${base}/mcp`, rpc('tools/list'), { authorization })).status === 200) passed++;
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   return `${passed} of 80 passed`;
-}, { authorization: `Bearer ${TOKEN_B}` });
+}, { headers: { authorization: `Bearer ${TOKEN_B}` }, everyMs: 1000 });
 
 await underAttack('64 concurrent /metrics scrapers', 'metrics.cache_ms = 1000', {}, async (base) => {
   const end = until();
@@ -241,6 +270,7 @@ await underAttack('64 concurrent /metrics scrapers', 'metrics.cache_ms = 1000', 
 {
   const sims = await startSims(1, ['--slots', '64', '--time-scale', '0']);
   const child = spawn(process.execPath, [CLI, 'serve', '--backend', sims.url], { env: { PATH: process.env.PATH ?? '', PISTOM_LOG_LEVEL: 'silent' }, stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin.on('error', () => undefined);
   try {
     child.stdin.write(`${rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '0' } }, 0)}\n`);
     await new Promise((resolve) => child.stdout.once('data', resolve));
@@ -263,7 +293,7 @@ await underAttack('64 concurrent /metrics scrapers', 'metrics.cache_ms = 1000', 
   }
 }
 
-console.log(`\nResident memory of pistom under attack (${seconds} s each, after 200 warm-up calls), with a well-behaved client and /healthz probed beside it every 100 ms`);
+console.log(`\nResident memory of pistom under attack (${seconds} s each, after 200 warm-up calls), with a well-behaved client and /healthz probed beside it (every 100 ms, every 1 s under the rate limit of 1/s)`);
 console.log('| attack | bound | RSS before (MB) | RSS peak (MB) | RSS after (MB) | peak fds | well-behaved calls ok | /healthz ok | notes |');
 console.log('|---|---|--:|--:|--:|--:|---|---|---|');
 for (const r of rows) console.log(`| ${r.attack} | ${r.bound} | ${mb(r.before)} | ${mb(r.peak)} | ${mb(r.after)} | ${r.fds} | ${r.served} | ${r.health} | ${r.note} |`);

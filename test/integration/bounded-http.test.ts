@@ -185,6 +185,36 @@ describe('bounded HTTP front', () => {
     expect(renders).toBeLessThanOrEqual(3);
   });
 
+  it('holds answers that clients do not read to http.max_unread_answer_bytes, never at the expense of small answers, and closes the stalled connection after http.idle_timeout_ms', async () => {
+    // Answers of ~800 KB, 40 in a batch: more than the kernel's socket buffers take, so they wait in pistom.
+    sim = await startSimNode({ name: 'only', slots: 64, caps: { output_max_size: 500_000 } });
+    const budget = 16 * 1024 * 1024;
+    const app = await serve({ http: { max_unread_answer_bytes: budget, max_answer_bytes: 64 * 1024 * 1024, idle_timeout_ms: 1500 }, nodes: [{ name: 'only', url: sim.url, max_concurrent: 64, caps: { output_max_size: 500_000 } }] });
+    const bigCall = (i: number) => ({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'execute', arguments: { language: 'python', code: 'print("y" * 390000, end="")' } } });
+    // A client that sends a batch of large calls and never reads: its answers pile up unread.
+    const { connect } = await import('node:net');
+    const { hostname, port } = new URL(app.url);
+    const stalled = connect({ host: hostname, port: Number(port), localAddress: '127.0.0.7' });
+    stalled.on('error', () => undefined);
+    const body = JSON.stringify(Array.from({ length: 40 }, (_, i) => bigCall(i + 1)));
+    stalled.write(`POST /mcp HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    stalled.pause();
+    await waitFor(() => app.http.unreadAnswerBytes > budget - 1024 * 1024, `answers to pile up unread (${app.http.unreadAnswerBytes})`);
+    // Small answers still pass; a large one does not fit while the budget is held.
+    await wellBehaved(app.url);
+    const large = await rawRequest(`${app.url}/mcp`, { headers: MCP_HEADERS, body: JSON.stringify(bigCall(99)) });
+    expect(large.json().error?.message, 'a large answer while the budget is full').toMatch(/pistom already holds \d+ bytes of answers that their clients have not read \(http\.max_unread_answer_bytes/);
+    expect(app.http.unreadAnswerBytes).toBeLessThanOrEqual(budget);
+    // The stalled client is cut off after the idle timeout (it does not read, so it does not see it), and its bytes come back.
+    await waitFor(() => app.http.connectionCount === 0, 'the stalled connection to be closed');
+    await waitFor(() => app.http.unreadAnswerBytes === 0, 'the unread bytes to be released');
+    stalled.destroy();
+    const after = await rawRequest(`${app.url}/mcp`, { headers: MCP_HEADERS, body: JSON.stringify(bigCall(100)) });
+    expect(after.json().result?.structuredContent?.run.stdout.length, 'a large answer once the budget is free').toBe(390_000);
+    await waitFor(() => calls.filter((c) => c.outcome === 'undelivered').length > 0, 'the stalled calls to count as undelivered');
+    expect(calls.filter((c) => c.outcome === 'ok').length).toBeLessThan(calls.length);
+  });
+
   it('answers a modern request over the answer bound with an error carrying its id', async () => {
     const app = await serve({ http: { max_answer_bytes: 1500 } });
     const { headers, body } = modernRpc('tools/call', { name: 'execute', arguments: { language: 'python', code: `# pistom-sim: {"stdout": "${'x'.repeat(1000)}"}\nprint()` } }, 'm-1');

@@ -1,7 +1,8 @@
 /**
  * Client connections of the HTTP front, bounded: at most `maxConnections` at once and
  * `maxPerAddress` from one remote address; a connection with no request in flight is closed after
- * `idleTimeoutMs` without a byte (one that never sends a request included). When a bound is
+ * `idleTimeoutMs` without a byte (one that never sends a request included), and so is one whose
+ * client leaves an answer unread that long. When a bound is
  * reached, the connection idle the longest (of that address, for the per-address bound) makes room
  * for the new one, so a flood of silent connections cannot lock out a client that sends requests;
  * when none is idle, the new connection gets a 503 and is closed.
@@ -82,6 +83,7 @@ export class ConnectionGate {
   private readonly perAddress = new Map<string, number>();
   private refusedCount = 0;
   private evictedCount = 0;
+  private stalledCount = 0;
 
   constructor(
     private readonly server: Server,
@@ -90,10 +92,17 @@ export class ConnectionGate {
   ) {
     server.on('connection', (socket: Socket) => this.admit(socket));
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.busy(req.socket, res));
-    // With a listener here Node leaves the decision to close a timed-out socket to us.
+    // With a listener here Node leaves the decision to close a timed-out socket to us: idle ones
+    // go, and so do busy ones whose client stopped reading an answer (bytes waiting to be written);
+    // a long call with nothing to send yet stays.
     server.on('timeout', (socket: Socket) => {
       const state = this.states.get(socket);
-      if (!state || state.active === 0) socket.destroy();
+      if (!state || state.active === 0) return socket.destroy();
+      if (socket.writableLength > 0) {
+        this.stalledCount++;
+        this.logger.warn({ unread_bytes: socket.writableLength, idle_ms: this.limits.idleTimeoutMs }, 'closing a connection whose client stopped reading its answer');
+        socket.destroy();
+      }
     });
   }
 
@@ -101,9 +110,9 @@ export class ConnectionGate {
     return this.states.size;
   }
 
-  /** Connections refused and idle ones closed to make room, since start. */
-  get counts(): { refused: number; evicted: number } {
-    return { refused: this.refusedCount, evicted: this.evictedCount };
+  /** Connections refused, idle ones closed to make room, and ones closed because their client stopped reading, since start. */
+  get counts(): { refused: number; evicted: number; stalled: number } {
+    return { refused: this.refusedCount, evicted: this.evictedCount, stalled: this.stalledCount };
   }
 
   private admit(socket: Socket): void {
@@ -128,6 +137,8 @@ export class ConnectionGate {
     if (!state) return;
     state.active++;
     this.idle.delete(socket);
+    // Node clears the socket's timer when a kept-alive connection starts a request: the stall check needs it.
+    socket.setTimeout(this.limits.idleTimeoutMs);
     // After the response Node's keep-alive timer (shorter) takes over from the idle timer.
     res.once('close', () => {
       if (--state.active === 0 && !socket.destroyed) this.idle.add(socket);

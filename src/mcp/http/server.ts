@@ -32,7 +32,7 @@ import { MultiplexTransport } from './mux-transport.js';
 import { idOf, sendJson, sendRpcError } from './respond.js';
 import { SessionManager } from './sessions.js';
 import { standardHeaderProblem } from './standard-headers.js';
-import { handleStatelessPost } from './stateless.js';
+import { handleStatelessPost, type AnswerBounds } from './stateless.js';
 
 export interface MetricsEndpoint {
   contentType: string;
@@ -76,7 +76,7 @@ export class PistomHttpServer {
   private readonly rateLimiter: RateLimiter | undefined;
   private readonly logger: Logger;
   private readonly connections: ConnectionGate;
-  private readonly bounds: { maxAnswerBytes: number; logger: Logger };
+  private readonly bounds: AnswerBounds;
   private legs: Record<Era, Leg> | undefined;
   private sessions: SessionManager | undefined;
   private draining = false;
@@ -91,7 +91,7 @@ export class PistomHttpServer {
     }
     this.guard = new RequestGuard({ allowedHosts: http.allowed_hosts, allowedOrigins: http.allowed_origins, tokens: http.auth_tokens, bindHost: http.host });
     this.rateLimiter = options.rateLimiter ?? (http.rate_limit ? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst }) : undefined);
-    this.bounds = { maxAnswerBytes: http.max_answer_bytes, logger: this.logger };
+    this.bounds = { maxAnswerBytes: http.max_answer_bytes, unread: { held: 0, max: http.max_unread_answer_bytes }, logger: this.logger };
     const idle = http.idle_timeout_ms;
     this.server = createServer(
       // Headers must come within the idle timeout; the checks run every 2 s (Node's default, 30 s, let slow clients hold sockets for a minute).
@@ -142,6 +142,11 @@ export class PistomHttpServer {
     const address = this.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `http://${host}:${address.port}`;
+  }
+
+  /** Bytes of answers written for clients that have not read them yet (http.max_unread_answer_bytes). */
+  get unreadAnswerBytes(): number {
+    return this.bounds.unread.held;
   }
 
   /** Client connections open now. */

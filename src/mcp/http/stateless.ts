@@ -31,16 +31,21 @@ function wantsStream(req: IncomingMessage, requests: IncomingRequest[]): boolean
 
 /**
  * The answers of one exchange, written as they come and bounded: each answer is serialized on its
- * own, and one that would take the exchange past `maxAnswerBytes` is replaced by a small error that
- * says so. A batch is streamed as a JSON array (chunked), so nothing holds every answer at once. Each
- * answer's delivery is reported once the response finished, or failed to.
+ * own, and one that would take the exchange past `maxAnswerBytes`, or the whole front past
+ * `unread.max` bytes of answers not yet handed to the OS (clients that do not read; each exchange's
+ * first FREE_UNREAD_BYTES do not count), is replaced by a small error that says so. A batch is streamed as a JSON array (chunked), so nothing holds every
+ * answer at once. Each answer's delivery is reported once the response finished, or failed to.
  */
+/** Bytes of every exchange that do not count against http.max_unread_answer_bytes (one usual answer, and then some). */
+export const FREE_UNREAD_BYTES = 64 * 1024;
+
 class Exchange implements ExchangeSink {
   private readonly waiting = new Set<RequestId>();
   private readonly settles: Array<(delivered: boolean) => void> = [];
   private single: string | undefined;
   private written = 0;
   private bytes = 0;
+  private released = false;
   private finished = false;
   private status = 200;
 
@@ -52,8 +57,12 @@ class Exchange implements ExchangeSink {
     private readonly bounds: AnswerBounds,
   ) {
     // 'finish': every byte went to the OS (settled before the client can act on the answer); 'close' without it: lost.
-    res.once('finish', () => this.settle(true));
+    res.once('finish', () => {
+      this.release();
+      this.settle(true);
+    });
     res.once('close', () => {
+      this.release();
       if (res.writableFinished) return;
       if (this.settles.length > 0) this.bounds.logger.warn({ answers: this.settles.length, written_bytes: this.bytes }, 'answers not delivered: the HTTP connection closed before the response was complete');
       this.settle(false);
@@ -69,6 +78,13 @@ class Exchange implements ExchangeSink {
     for (const settle of this.settles.splice(0)) settle(delivered);
   }
 
+  /** Gives this exchange's bytes back to the front's unread budget (once). */
+  private release(): void {
+    if (this.released) return;
+    this.bounds.unread.held -= Math.max(0, this.bytes - FREE_UNREAD_BYTES);
+    this.released = true;
+  }
+
   begin(): void {
     if (!this.stream) return;
     this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -78,7 +94,7 @@ class Exchange implements ExchangeSink {
   notify(message: JSONRPCMessage): void {
     if (!this.stream || this.finished) return;
     const text = JSON.stringify(message);
-    if (this.fits(text)) this.res.write(`event: message\ndata: ${text}\n\n`);
+    if (this.fits(text) === undefined) this.res.write(`event: message\ndata: ${text}\n\n`);
   }
 
   respond(message: JSONRPCMessage, early: boolean, settle?: (delivered: boolean) => void): void {
@@ -108,26 +124,46 @@ class Exchange implements ExchangeSink {
     } catch (error) {
       this.bounds.logger.error({ err: error, rpc_id: id }, 'an answer could not be serialized');
     }
-    if (text !== undefined && this.fits(text)) {
+    const refusal = text === undefined ? 'exchange' : this.fits(text);
+    if (refusal === undefined) {
       if (settle) this.settles.push(settle);
-      return { text, error: (message as { error?: { code: number } }).error };
+      return { text: text!, error: (message as { error?: { code: number } }).error };
     }
     settle?.(false);
     const size = text === undefined ? 'too large to serialize' : `${Buffer.byteLength(text)} bytes`;
-    this.bounds.logger.warn({ rpc_id: id, size, limit: this.bounds.maxAnswerBytes }, 'an answer over http.max_answer_bytes was replaced by an error');
-    const error = { code: RPC.internalError, message: `Internal error: the answer (${size}) would take this HTTP response past http.max_answer_bytes (${this.bounds.maxAnswerBytes} bytes); ask for less output, or send fewer calls per request` };
+    const { maxAnswerBytes, unread } = this.bounds;
+    this.bounds.logger.warn({ rpc_id: id, size, bound: refusal === 'exchange' ? 'http.max_answer_bytes' : 'http.max_unread_answer_bytes' }, 'an answer over a bound was replaced by an error');
+    const why =
+      refusal === 'exchange'
+        ? `would take this HTTP response past http.max_answer_bytes (${maxAnswerBytes} bytes); ask for less output, or send fewer calls per request`
+        : `does not fit: pistom already holds ${unread.held} bytes of answers that their clients have not read (http.max_unread_answer_bytes, ${unread.max}); retry shortly`;
+    const error = { code: RPC.internalError, message: `Internal error: the answer (${size}) ${why}` };
     const replacement = JSON.stringify({ jsonrpc: '2.0', id, error });
-    this.bytes += replacement.length;
+    this.count(replacement.length);
     return { text: replacement, error };
   }
 
-  /** Counts `text` against the bound if it fits. A string's length bounds its UTF-8 size from below and a third of it from above. */
-  private fits(text: string): boolean {
+  /**
+   * Counts `text` against both bounds if it fits, else says which it would pass. A string's length
+   * bounds its UTF-8 size from below and a third of it from above.
+   */
+  private fits(text: string): 'exchange' | 'unread' | undefined {
     const room = this.bounds.maxAnswerBytes - this.bytes;
     const size = text.length * 3 <= room ? text.length : Buffer.byteLength(text);
-    if (size > room) return false;
+    if (size > room) return 'exchange';
+    // Each exchange's first FREE_UNREAD_BYTES are its own: clients that do not read can fill the
+    // shared budget, but not crowd out the small answers of everyone else.
+    const shared = Math.max(0, this.bytes + size - FREE_UNREAD_BYTES) - Math.max(0, this.bytes - FREE_UNREAD_BYTES);
+    if (shared > 0 && this.bounds.unread.held + shared > this.bounds.unread.max) return 'unread';
+    this.count(size);
+    return undefined;
+  }
+
+  private count(size: number): void {
+    if (this.released) return;
+    const shared = Math.max(0, this.bytes + size - FREE_UNREAD_BYTES) - Math.max(0, this.bytes - FREE_UNREAD_BYTES);
     this.bytes += size;
-    return true;
+    this.bounds.unread.held += shared;
   }
 
   private finish(): void {
@@ -146,8 +182,15 @@ class Exchange implements ExchangeSink {
   }
 }
 
+/** Bytes of answers the whole front holds for clients that have not read them yet, and the most it may. */
+export interface UnreadAnswers {
+  held: number;
+  readonly max: number;
+}
+
 export interface AnswerBounds {
   maxAnswerBytes: number;
+  unread: UnreadAnswers;
   logger: Logger;
 }
 
