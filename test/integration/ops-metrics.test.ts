@@ -167,6 +167,16 @@ describe('metrics and logs', () => {
     }
   });
 
+  it('moves /metrics off the HTTP port with metrics.on_http_port: false, keeping it on the --metrics listener', async () => {
+    sims = await startSimCluster(1);
+    child = await serveHttp(['--config', configFor(sims, { metrics: { on_http_port: false } }), '--metrics', '127.0.0.1:0']);
+    const base = (await waitFor(() => /pistom metrics on (http:\/\/\S+)\/metrics/.exec(child!.stderr()), 'the metrics listener', child))[1]!;
+    expect((await fetch(`${child.url}/metrics`)).status, 'not on the MCP port').toBe(404);
+    expect((await fetch(`${child.url}/healthz`)).status).toBe(200);
+    const m = await scrape(base);
+    expect(m.text).toContain('pistom_tool_calls_total');
+  });
+
   it('takes the log level from the config file, and PISTOM_LOG_LEVEL over it', async () => {
     sims = await startSimCluster(1);
     const file = configFor(sims, { log: { level: 'warn' } });
