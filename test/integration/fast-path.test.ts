@@ -110,6 +110,23 @@ describe('HTTP fast path', () => {
     expect(fast.http.fastCalls - before).toBe(1);
   });
 
+  for (const era of ['legacy', 'modern'] as const) {
+    it(`${era} era: tools/list is answered from the SDK's first answer, and the same as the SDK's every time`, async () => {
+      const list = () => (era === 'modern' ? modernRpc('tools/list', {}, 'l') : { headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', id: 'l', method: 'tools/list' }) });
+      for (let i = 0; i < 3; i++) {
+        const { headers, body } = list();
+        const [a, b] = await Promise.all([rawRequest(`${fast.url}/mcp`, { headers, body }), rawRequest(`${sdk.url}/mcp`, { headers, body })]);
+        expect(messagesOf(a)[0]).toEqual(messagesOf(b)[0]);
+        expect(messagesOf(a)[0].result.tools.map((t: { name: string }) => t.name)).toContain('execute');
+      }
+      // With a cursor it is not the plain list: the SDK answers (and validates) it.
+      const odd = era === 'modern' ? modernRpc('tools/list', { cursor: 5 }, 'c') : { headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 'c', method: 'tools/list', params: { cursor: 5 } }) };
+      const [a, b] = await Promise.all([rawRequest(`${fast.url}/mcp`, odd), rawRequest(`${sdk.url}/mcp`, odd)]);
+      expect(a.status).toBe(b.status);
+      expect(messagesOf(a)[0]).toEqual(messagesOf(b)[0]);
+    });
+  }
+
   it('batches mix both paths and answer every id once', async () => {
     const batch = [
       { jsonrpc: '2.0', id: 1, method: 'tools/call', params: PLAIN[0]!.params },

@@ -5,6 +5,10 @@
  * measured in docs/bench.md). The tool itself runs exactly as on the SDK's path (createToolbox),
  * and its input is validated by the same schema.
  *
+ * `tools/list` is answered here too, once the SDK has answered it once on this era: pistom's tool
+ * list never changes (listChanged: false), and building it (JSON Schemas from zod) is the costliest
+ * thing a client can ask for, so a flood of tools/list would otherwise take the CPU from everyone.
+ *
  * Only the plainest calls qualify; anything else goes the SDK's way, which stays the reference:
  * progress tokens, task negotiation, log levels, multi-round-trip fields, unknown tools, params of
  * an unusual shape, and 2026-07-28 envelopes other than a protocol version, a client name and
@@ -57,6 +61,8 @@ export interface FastCallParts {
 
 export class FastToolCalls {
   private next = 0;
+  /** The SDK's answer to a plain tools/list on this era, once it has given one. */
+  private toolList: Record<string, unknown> | undefined;
 
   /** Calls answered on this path so far. */
   get taken(): number {
@@ -86,15 +92,36 @@ export class FastToolCalls {
     const params = (message as { params?: unknown }).params;
     if (!isPlainObject(params) || typeof params.name !== 'string' || !onlyKeys(params, PARAM_KEYS)) return undefined;
     if (params.arguments !== undefined && !isPlainObject(params.arguments)) return undefined;
-    const meta = params._meta;
-    if (this.era === 'legacy') {
-      if (meta !== undefined) return undefined;
-    } else {
-      if (!isPlainObject(meta) || !onlyKeys(meta, MODERN_META_KEYS)) return undefined;
-      if (meta[PROTOCOL_VERSION_META_KEY] !== MODERN_REVISION || !plainCapabilities(meta[CLIENT_CAPABILITIES_META_KEY]) || !plainClientInfo(meta[CLIENT_INFO_META_KEY])) return undefined;
-    }
+    if (!this.plainMeta(params._meta)) return undefined;
     return Object.hasOwn(this.parts.tools, params.name) ? this.parts.tools[params.name] : undefined;
   }
+
+  /** On 2025 no _meta at all; on 2026-07-28 the plainest envelope. */
+  private plainMeta(meta: unknown): boolean {
+    if (this.era === 'legacy') return meta === undefined;
+    if (!isPlainObject(meta) || !onlyKeys(meta, MODERN_META_KEYS)) return false;
+    return meta[PROTOCOL_VERSION_META_KEY] === MODERN_REVISION && plainCapabilities(meta[CLIENT_CAPABILITIES_META_KEY]) && plainClientInfo(meta[CLIENT_INFO_META_KEY]);
+  }
+
+  /** True for a tools/list without a cursor or anything else (the one whose answer is kept). */
+  isPlainToolList(message: JSONRPCMessage & { method: string }): boolean {
+    if (message.method !== 'tools/list') return false;
+    const params = (message as { params?: unknown }).params;
+    if (params === undefined) return this.era === 'legacy';
+    return isPlainObject(params) && onlyKeys(params, ['_meta']) && this.plainMeta(params._meta);
+  }
+
+  /** Answers a plain tools/list from the kept answer; false when there is none yet (the SDK answers, and keeps() is told). */
+  listTools(message: JSONRPCMessage & { id: RequestId }, sink: ExchangeSink): boolean {
+    if (!this.toolList) return false;
+    sink.respond({ jsonrpc: '2.0', id: message.id, result: this.toolList } as JSONRPCMessage, false);
+    return true;
+  }
+
+  /** Keeps the SDK's answer to a plain tools/list. */
+  readonly keepToolList = (result: Record<string, unknown>): void => {
+    this.toolList ??= result;
+  };
 
   /**
    * Runs the call and answers it into `sink` under the request's own id. The returned function

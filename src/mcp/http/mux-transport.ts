@@ -29,6 +29,8 @@ export interface ExchangeSink {
 interface Route {
   sink: ExchangeSink;
   originalId: RequestId;
+  /** Told the result when it comes (for answers a caller keeps, such as the tool list). */
+  onResult?: (result: Record<string, unknown>) => void;
 }
 
 export class MultiplexTransport extends PerRequestHTTPServerTransport {
@@ -54,9 +56,9 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
   }
 
   /** Feeds one client request into the server; returns the internal id it runs under. */
-  dispatchRequest(sink: ExchangeSink, message: JSONRPCMessage & { id: RequestId; method: string }, authInfo?: AuthInfo): number {
+  dispatchRequest(sink: ExchangeSink, message: JSONRPCMessage & { id: RequestId; method: string }, authInfo?: AuthInfo, onResult?: (result: Record<string, unknown>) => void): number {
     const id = this.nextId++;
-    this.routes.set(id, { sink, originalId: message.id });
+    this.routes.set(id, { sink, originalId: message.id, ...(onResult ? { onResult } : {}) });
     this.deliver({ ...message, id } as JSONRPCMessage, authInfo);
     return id;
   }
@@ -100,6 +102,7 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
       const route = this.routes.get(id);
       if (!route) return;
       this.routes.delete(id);
+      if (route.onResult && 'result' in message) route.onResult(message.result as Record<string, unknown>);
       const delivery = this.delivery;
       route.sink.respond({ ...message, id: route.originalId } as JSONRPCMessage, this.dispatching, delivery ? (ok) => delivery.delivered(id, ok) : undefined);
       return;

@@ -248,7 +248,9 @@ export function handleStatelessPost({ transport, fast, req, res, body, authInfo,
     if (isRequest(message)) {
       const tool = fast?.match(message);
       if (tool) fastCancels.set(message.id, fast!.run(message, tool, exchange, authInfo?.clientId));
-      else ownIds.set(message.id, transport.dispatchRequest(exchange, message, authInfo));
+      else if (fast?.isPlainToolList(message)) {
+        if (!fast.listTools(message, exchange)) ownIds.set(message.id, transport.dispatchRequest(exchange, message, authInfo, fast.keepToolList));
+      } else ownIds.set(message.id, transport.dispatchRequest(exchange, message, authInfo));
     } else if (isNotification(message)) {
       const cancelFast = message.method === 'notifications/cancelled' ? fastCancels.get(message.params?.requestId as RequestId) : undefined;
       if (cancelFast) cancelFast(typeof message.params?.reason === 'string' ? message.params.reason : 'cancelled by the client');
