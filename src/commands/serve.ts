@@ -27,7 +27,7 @@ const HELP = `pistom serve [options]
 
 Protocol: MCP 2026-07-28 (per-request _meta, server/discover, tasks extension for execute) and
 2025-11-25/2025-06-18/2025-03-26 (initialize), over stdio and HTTP. Other settings (limits,
-breaker, tasks.*, http.*) are in the config file: pistom schema prints its JSON Schema.
+breaker, tasks.*, http.*, metrics.*) are in the config file: pistom schema prints its JSON Schema.
 
 Signals: SIGTERM/SIGINT shut down gracefully (a second one cancels running calls at once);
 SIGHUP reloads the configuration (nodes, limits, balancer, breaker, log level).`;
