@@ -24,7 +24,26 @@ export interface Metrics {
   close(): void;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/**
+ * A render that runs at most once per `cacheMs`: scrapes in between (and scrapes that arrive while
+ * one renders) get the same text, so any number of scrapers costs one render per interval.
+ */
+export function cachedRender(render: () => Promise<string>, cacheMs: number, now: () => number = () => performance.now()): () => Promise<string> {
+  let last: { text: Promise<string>; at: number } | undefined;
+  return () => {
+    const at = now();
+    if (last && at - last.at < cacheMs) return last.text;
+    const text = render();
+    last = { text, at };
+    // A failed render is not kept: the next scrape tries again.
+    text.catch(() => {
+      if (last?.text === text) last = undefined;
+    });
+    return text;
+  };
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean; cacheMs?: number } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pistom_' });
   const toolCalls = new Counter({ name: 'pistom_tool_calls_total', help: 'MCP tool calls by tool and outcome class.', labelNames: ['tool', 'outcome'], registers: [registry] });
@@ -135,7 +154,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       onLeaseLost: (node) => leasesLost.inc({ node }),
       onCatalogShared: (node) => catalogShared.inc({ node }),
     },
-    endpoint: { contentType: registry.contentType, render: () => registry.metrics() },
+    endpoint: { contentType: registry.contentType, render: cachedRender(() => registry.metrics(), options.cacheMs ?? 0) },
     bind(pistom) {
       bound = pistom;
     },

@@ -123,7 +123,7 @@ export class Router {
       } finally {
         this.admission.observeServiceMs(performance.now() - started);
       }
-    });
+    }, context.client);
   }
 
   async listRuntimes(): Promise<CatalogEntry[]> {
@@ -172,5 +172,6 @@ export class Router {
 }
 
 function admissionLimits(config: ResolvedConfig): AdmissionLimits {
-  return { slots: config.nodes.reduce((sum, node) => sum + node.max_concurrent, 0), maxQueue: config.admission.max_queue, maxWaitMs: config.admission.max_wait_ms };
+  const { max_queue: maxQueue, max_wait_ms: maxWaitMs, max_queued_per_client: maxQueuedPerClient } = config.admission;
+  return { slots: config.nodes.reduce((sum, node) => sum + node.max_concurrent, 0), maxQueue, maxWaitMs, maxQueuedPerClient };
 }

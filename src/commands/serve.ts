@@ -34,7 +34,7 @@ Redis reachable it serves with local limits (docs/deploy.md).
 
 Protocol: MCP 2026-07-28 (per-request _meta, server/discover, tasks extension for execute) and
 2025-11-25/2025-06-18/2025-03-26 (initialize), over stdio and HTTP. Other settings (limits,
-breaker, tasks.*, http.*) are in the config file: pistom schema prints its JSON Schema.
+breaker, tasks.*, http.*, metrics.*) are in the config file: pistom schema prints its JSON Schema.
 
 Signals: SIGTERM/SIGINT shut down gracefully (a second one cancels running calls at once);
 SIGHUP reloads the configuration (nodes, limits, balancer, breaker, log level).`;
@@ -52,7 +52,7 @@ const OPTIONS = {
 } as const;
 
 /** Sections read once at start: a reload that changes them is applied only after a restart. */
-const RESTART_ONLY = ['http', 'health', 'catalog', 'shared'] as const;
+const RESTART_ONLY = ['http', 'health', 'catalog', 'shared', 'metrics'] as const;
 
 /** How long start-up waits for the fleet's Redis before serving with local limits. */
 const REDIS_START_WAIT_MS = 2_000;
@@ -82,7 +82,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   const config = await load();
   const logger = createLogger(config.log.level);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ cacheMs: config.metrics.cache_ms });
   const shared = await connectShared(config, logger, metrics);
   const pistom = createPistom(config, { logger, ...metrics.instrumentation, events: withLogging(metrics.instrumentation.events ?? {}, logger), shared, processId: PROCESS_ID });
   metrics.bind(pistom);
@@ -160,7 +160,16 @@ class Server {
       process.stderr.write(`pistom metrics on ${this.metricsServer.url}/metrics\n`);
     }
     if (options.http) {
-      this.http = new PistomHttpServer({ http: this.config.http, createMcpServer: pistom.createMcpServer, ready: pistom.ready, metrics: this.metrics.endpoint, logger, rateLimiter: pistom.shared?.clientLimit, readyDetail });
+      this.http = new PistomHttpServer({
+        http: this.config.http,
+        createMcpServer: pistom.createMcpServer,
+        ready: pistom.ready,
+        metrics: this.config.metrics.on_http_port ? this.metrics.endpoint : undefined,
+        logger,
+        nodeConnections: this.config.nodes.length * this.config.client.connections,
+        rateLimiter: pistom.shared?.clientLimit,
+        readyDetail,
+      });
       const url = await this.http.listen();
       logger.info({ url: `${url}/mcp`, stateful: this.config.http.stateful }, 'serving Streamable HTTP');
       process.stderr.write(`pistom listening on ${url}/mcp\n`);

@@ -61,6 +61,9 @@ export const AdmissionSchema = z
   .object({
     max_queue: nonNegativeInt().default(256).describe('How many calls may wait for a free slot before new ones are refused.'),
     max_wait_ms: positiveInt().default(30_000).describe('How long a call may wait in the queue before it is refused.'),
+    max_queued_per_client: positiveInt()
+      .optional()
+      .describe("A hard cap on the places of max_queue one client (its token, or its address without auth) may hold; past it its calls are refused as queue_full. Without it a client alone may use the whole queue, and when the queue is full a call from a client holding fewer places displaces the newest waiting call of the client holding the most. Either way waiting calls start in rounds: each client's first before anyone's second."),
   })
   .strict();
 
@@ -139,11 +142,28 @@ export const HttpServerSchema = z
     stateful: z.boolean().default(false).describe('Keep MCP sessions (Mcp-Session-Id). Stateless lets any replica answer.'),
     session_idle_ms: positiveInt().default(15 * 60_000),
     max_sessions: positiveInt().default(1000),
+    max_sessions_per_client: positiveInt().default(32).describe('Stateful sessions one client (its token, or its address without auth) may hold open; a session answers only the client that opened it.'),
     auth_tokens: z.array(z.string().min(16, 'tokens must be at least 16 characters')).default([]).describe('Bearer tokens accepted on /mcp (secrets). Also PISTOM_AUTH_TOKENS.'),
     allow_unauthenticated_public: z.boolean().default(false).describe('Allow binding a non-loopback address without auth tokens.'),
     allowed_hosts: z.array(z.string()).default([]).describe('Host header values allowed besides loopback names.'),
     allowed_origins: z.array(z.string()).default([]).describe('Origin values allowed besides loopback origins.'),
     max_body_bytes: positiveInt().default(1024 * 1024),
+    max_batch: positiveInt().max(10_000).default(100).describe('Most messages in one JSON-RPC batch (2025 era; later revisions have no batches). Each message counts for the rate limit.'),
+    max_answer_bytes: positiveInt()
+      .default(8 * 1024 * 1024)
+      .describe('Largest answer to one HTTP request, a whole batch included. An answer that would pass it is replaced by an error that names this setting (and the call is counted as undelivered).'),
+    max_unread_answer_bytes: positiveInt()
+      .default(64 * 1024 * 1024)
+      .describe("Bytes of answers pistom holds, over all connections, that clients have not read yet (the first 64 KiB of each answer do not count, so small answers always pass). Past it larger answers are replaced by an error that names this setting; a connection whose client stops reading is closed after http.idle_timeout_ms."),
+    max_connections: positiveInt()
+      .optional()
+      .describe('Client connections open at once. Default (at most 4096) and upper bound: what the file-descriptor limit leaves after the node connection pools (nodes x client.connections) and a reserve of 128. When full, the longest-idle connection is closed for a new one; when all are busy the new one gets 503.'),
+    max_connections_per_address: positiveInt().default(256).describe("Client connections one remote address may hold; at the bound its longest-idle connection makes room, and when all are busy the new one gets 503 (raise it behind a reverse proxy, where every client shares the proxy's address)."),
+    fast_path: z
+      .boolean()
+      .default(true)
+      .describe("Answer plain stateless tools/call requests without the MCP SDK's per-message validation (the tool and its input schema are the same); false sends every request through the SDK."),
+    idle_timeout_ms: positiveInt().default(10_000).describe('A connection with no request in flight that sends nothing for this long is closed (also one that never sends a request).'),
     max_json_depth: positiveInt().max(1000).default(64).describe('Deepest JSON nesting accepted on /mcp (deeper bodies get 400 before anything walks them).'),
     rate_limit: z
       .object({ per_second: z.number().positive(), burst: positiveInt() })
@@ -190,6 +210,13 @@ export const SharedSchema = z
   })
   .strict();
 
+export const MetricsSchema = z
+  .object({
+    cache_ms: nonNegativeInt().default(1000).describe('/metrics is rendered at most once per this many ms; scrapes in between get the same text (0: render every scrape).'),
+    on_http_port: z.boolean().default(true).describe('Serve /metrics on the --http port too. Set false to serve it only on the --metrics HOST:PORT listener.'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -208,6 +235,7 @@ export const ConfigSchema = z
       .default({ level: 'info' }),
     tasks: TasksSchema.default(TasksSchema.parse({})),
     shared: SharedSchema.default(SharedSchema.parse({})),
+    metrics: MetricsSchema.default(MetricsSchema.parse({})),
   })
   .strict();
 

@@ -4,7 +4,7 @@
  * One definition serves both eras; transports are elsewhere (stdio.ts, http/).
  */
 import { randomUUID } from 'node:crypto';
-import { McpServer, ProtocolError, ProtocolErrorCode, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import { McpServer, ProtocolError, ProtocolErrorCode, type CallToolResult, type RequestId, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { CallError } from '../errors.js';
 import type { ProgressUpdate, Router } from '../router.js';
@@ -17,11 +17,15 @@ import { VERSION } from '../version.js';
 import { SUPPORTED_VERSIONS, TASKS_EXTENSION, type Era } from './protocol.js';
 import type { TaskService } from './tasks/service.js';
 import { createTaskResult, negotiatedTasks, registerTaskMethods, taskOwner } from './tasks/wire.js';
+import { callerKey } from './caller.js';
+import { DeliveryLedger, type CountToolCall } from './delivery.js';
 
 export interface McpServerOptions {
   logger?: Logger;
-  /** Called once per tool call, for metrics. */
-  onToolCall?: (tool: string, outcome: string, seconds: number) => void;
+  /** Called once per tool call, for metrics, when its answer was delivered (outcome "undelivered" when it was not). */
+  onToolCall?: CountToolCall;
+  /** The tools (shared with the HTTP fast path); built from the router when absent. */
+  toolbox?: Record<string, ToolEntry>;
   /** Runs `execute` as a task for 2026-07-28 requests that declare the tasks extension. */
   tasks?: TaskService;
 }
@@ -64,61 +68,64 @@ function progressReporter(ctx: ServerContext): ((update: ProgressUpdate) => void
   };
 }
 
+/** What a tool run knows about the request that asked for it, whichever path carried it. */
+export interface CallScope {
+  /** The request's id as its transport knows it (logs, delivery accounting). */
+  id: RequestId;
+  signal: AbortSignal;
+  /** Progress for the caller, when it asked for progress. */
+  onProgress?: (update: ProgressUpdate) => void;
+  /** The caller's key (guards.ts clientKeyOf), for its share of the queue. */
+  client?: string;
+  /** Counts the call once it has ended (outcome: ok or the error class). */
+  account(tool: string, outcome: string, seconds: number): void;
+}
+
 /** A tool as pistom runs it: its input schema and what a call does. */
-interface ToolEntry {
+export interface ToolEntry {
   input: z.ZodType;
-  run(args: unknown, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult>;
+  run(args: unknown, scope: CallScope): Promise<CallToolResult>;
   /** May run as a task. */
   taskSupport: boolean;
 }
 
-function describeInvalidArguments(tool: string, error: z.ZodError): string {
+export function describeInvalidArguments(tool: string, error: z.ZodError): string {
   return `Input validation error: invalid arguments for tool ${tool}: ${error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ')}`;
 }
 
-export function createMcpServer(router: Router, options: McpServerOptions = {}, era: Era = 'legacy'): McpServer {
-  const tasks = era === 'modern' ? options.tasks : undefined;
-  const server = new McpServer(
-    { name: 'pistom', title: 'pistom: code execution on a Piston cluster', version: VERSION },
-    {
-      // The tool and resource lists never change while pistom runs: no listChanged to subscribe to.
-      capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) },
-      instructions: INSTRUCTIONS,
-      supportedProtocolVersions: SUPPORTED_VERSIONS,
-    },
-  );
-
-  const execute = async (tool: string, input: ExecuteInput, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult> => {
+/** pistom's tools, by name: what tools/call runs on every path (the SDK's and the HTTP fast path). */
+export function createToolbox(router: Router, options: Pick<McpServerOptions, 'logger'> = {}): Record<string, ToolEntry> {
+  const execute = async (tool: string, input: ExecuteInput, scope: CallScope): Promise<CallToolResult> => {
     const started = performance.now();
     let outcome = 'ok';
     try {
       // JSON-RPC ids repeat across clients and sessions: each call gets an id of its own for the logs.
-      const requestId = randomUUID();
-      const result = await router.execute(input, { signal, onProgress: progressReporter(ctx), requestId, logger: options.logger?.child({ request_id: requestId, rpc_id: ctx.mcpReq.id, tool }) });
+      const logger = options.logger && options.logger.level !== 'silent' ? options.logger.child({ request_id: randomUUID(), rpc_id: scope.id, tool }) : undefined;
+      const result = await router.execute(input, { signal: scope.signal, onProgress: scope.onProgress, logger, client: scope.client });
       return { content: [{ type: 'text', text: formatExecuteText(result) }], structuredContent: result };
     } catch (error) {
       const callError = error instanceof CallError ? error : new CallError('node_fault', 'internal', String((error as Error)?.message ?? error));
       outcome = callError.errorClass;
       return errorResult(callError);
     } finally {
-      options.onToolCall?.(tool, outcome, (performance.now() - started) / 1000);
+      scope.account(tool, outcome, (performance.now() - started) / 1000);
     }
   };
 
-  const tools: Record<string, ToolEntry> = {
-    execute: { input: ExecuteInputSchema, taskSupport: true, run: (args, ctx, signal) => execute('execute', args as ExecuteInput, ctx, signal) },
+  return {
+    execute: { input: ExecuteInputSchema, taskSupport: true, run: (args, scope) => execute('execute', args as ExecuteInput, scope) },
     run_python_code: {
       input: RunPythonInputSchema,
       taskSupport: true,
-      run: (args, ctx, signal) => execute('run_python_code', { language: 'python', version: '*', code: (args as { code: string }).code }, ctx, signal),
+      run: (args, scope) => execute('run_python_code', { language: 'python', version: '*', code: (args as { code: string }).code }, scope),
     },
     list_runtimes: {
       input: z.object({}),
       taskSupport: false,
-      run: async () => {
+      run: async (_args, scope) => {
         const started = performance.now();
         const runtimes = await router.listRuntimes();
-        options.onToolCall?.('list_runtimes', 'ok', (performance.now() - started) / 1000);
+        scope.account('list_runtimes', 'ok', (performance.now() - started) / 1000);
         const text = runtimes.length === 0 ? 'No runtimes: no node answered its runtime list.' : runtimes.map((r) => `${r.language} ${r.version} (aliases: ${r.aliases.join(', ') || 'none'}) on ${r.nodes.join(', ')}`).join('\n');
         return { content: [{ type: 'text', text }], structuredContent: { runtimes } };
       },
@@ -126,13 +133,48 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     cluster_status: {
       input: z.object({}),
       taskSupport: false,
-      run: async () => {
+      run: async (_args, scope) => {
         const status = router.status();
-        options.onToolCall?.('cluster_status', 'ok', 0);
+        scope.account('cluster_status', 'ok', 0);
         return { content: [{ type: 'text', text: JSON.stringify(status, null, 2) }], structuredContent: status as unknown as Record<string, unknown> };
       },
     },
   };
+}
+
+/** How pistom names itself to clients (initialize, and every 2026-07-28 result). */
+export const SERVER_INFO = { name: 'pistom', title: 'pistom: code execution on a Piston cluster', version: VERSION };
+
+/** What a transport may need of a server made by createMcpServer besides the server itself. */
+export interface ServerParts {
+  /** Counts tool calls as their answers are delivered (a transport that reports deliveries defers it). */
+  ledger: DeliveryLedger;
+  /** The tools, for the HTTP fast path. */
+  tools: Record<string, ToolEntry>;
+  serverInfo: Record<string, unknown>;
+}
+
+const serverParts = new WeakMap<McpServer, ServerParts>();
+
+/** The parts of a server made by createMcpServer (undefined for any other server). */
+export function partsOf(server: McpServer): ServerParts | undefined {
+  return serverParts.get(server);
+}
+
+export function createMcpServer(router: Router, options: McpServerOptions = {}, era: Era = 'legacy'): McpServer {
+  const tasks = era === 'modern' ? options.tasks : undefined;
+  const server = new McpServer(
+    { ...SERVER_INFO },
+    {
+      // The tool and resource lists never change while pistom runs: no listChanged to subscribe to.
+      capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) },
+      instructions: INSTRUCTIONS,
+      supportedProtocolVersions: SUPPORTED_VERSIONS,
+    },
+  );
+  const ledger = new DeliveryLedger(options.onToolCall);
+  const tools = options.toolbox ?? createToolbox(router, options);
+  serverParts.set(server, { ledger, tools, serverInfo: SERVER_INFO });
 
   const noop = async () => ({ content: [] });
   const runAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
@@ -190,11 +232,15 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown tool "${name}"; this server has ${Object.keys(tools).join(', ')} (tools/list describes them)`);
     const parsed = tool.input.safeParse(args ?? {});
     if (!parsed.success) return { isError: true, content: [{ type: 'text', text: describeInvalidArguments(name, parsed.error) }] };
+    const scope = { id: ctx.mcpReq.id, onProgress: progressReporter(ctx), client: callerKey(ctx) };
     if (tasks && tool.taskSupport && negotiatedTasks(ctx)) {
-      const record = await tasks.start((signal) => tool.run(parsed.data, ctx, signal) as Promise<Record<string, unknown>>, taskOwner(ctx));
+      // A task's result goes to the task store, not to this answer: counted as it ends.
+      const account = (tool: string, outcome: string, seconds: number) => options.onToolCall?.(tool, outcome, seconds);
+      const record = await tasks.start((signal) => tool.run(parsed.data, { ...scope, signal, account }) as Promise<Record<string, unknown>>, taskOwner(ctx));
       if (record) return createTaskResult(record, tasks.options.pollIntervalMs) as unknown as CallToolResult;
     }
-    return tool.run(parsed.data, ctx, ctx.mcpReq.signal);
+    ledger.begin(ctx.mcpReq.id);
+    return tool.run(parsed.data, { ...scope, signal: ctx.mcpReq.signal, account: (tool, outcome, seconds) => ledger.answered(ctx.mcpReq.id, tool, outcome, seconds) });
   });
 
   if (tasks) registerTaskMethods(server, tasks);

@@ -7,13 +7,15 @@
  *  - a line that is not JSON is answered with -32700 (and logged at debug), not dropped;
  *  - a batch line (no revision that has batches uses stdio with them) is answered with -32600;
  *  - the end of stdin does not abort calls still running: `ended` resolves, the caller drains
- *    the router so those calls answer, then closes.
- *
- * Seam for issue 11 (backpressure): `send` below is where writes to a stdout that is not being
- * read would pause reading stdin (stop 'data' until 'drain').
+ *    the router so those calls answer, then closes;
+ *  - backpressure: while stdout is not being read (a write is refused until 'drain'), stdin is not
+ *    read either, so a client that stops reading cannot make pistom buffer its answers without end;
+ *  - each answer's delivery (the write succeeded or failed) is reported for the call counts.
  */
 import { serveStdio as sdkServeStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
-import type { JSONRPCMessage, McpServer, Transport } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server';
+import type { DeliveryReport } from './delivery.js';
+import { partsOf } from './server.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { RPC, type Era } from './protocol.js';
@@ -26,6 +28,9 @@ export class StdioLineTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   private buffer = '';
   private closed = false;
+  private waitingForDrain = false;
+  /** Told what became of each answer; set by whoever counts calls. */
+  delivery: DeliveryReport | undefined;
   private endedResolve!: () => void;
   /** Resolves when the input ends (the client closed its side). */
   readonly ended = new Promise<void>((resolve) => (this.endedResolve = resolve));
@@ -74,7 +79,16 @@ export class StdioLineTransport implements Transport {
       this.reply(RPC.invalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message (needs "jsonrpc": "2.0" and a "method" string, or a result/error with an id)', typeof id === 'string' || typeof id === 'number' ? id : null);
       return;
     }
+    if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
+      const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      if (requestId !== undefined) this.delivery?.abandoned(requestId);
+    }
     this.onmessage?.(message);
+  }
+
+  /** True while stdin is paused because stdout is not being read. */
+  get paused(): boolean {
+    return this.waitingForDrain;
   }
 
   private reply(code: number, message: string, id: string | number | null = null): void {
@@ -82,9 +96,32 @@ export class StdioLineTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    if (this.closed) return;
+    const answerId = 'id' in message && ('result' in message || 'error' in message) ? (message.id as RequestId) : undefined;
+    if (this.closed) {
+      if (answerId !== undefined) this.delivery?.delivered(answerId, false);
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
-      this.output.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : resolve()));
+      const accepted = this.output.write(`${JSON.stringify(message)}\n`, (error) => {
+        if (answerId !== undefined) this.delivery?.delivered(answerId, !error);
+        if (error) {
+          this.logger.warn({ err: error }, 'stdio: an answer could not be written to stdout');
+          reject(error);
+        } else resolve();
+      });
+      if (!accepted) this.holdInput();
+    });
+  }
+
+  /** Stops reading stdin until stdout drains. */
+  private holdInput(): void {
+    if (this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    this.input.pause();
+    this.logger.debug('stdio: stdout is not being read; stopped reading stdin until it drains');
+    this.output.once('drain', () => {
+      this.waitingForDrain = false;
+      if (!this.closed) this.input.resume();
     });
   }
 
@@ -116,6 +153,15 @@ export interface StdioOptions {
 export function serveStdio(createServer: (era: Era) => McpServer, options: StdioOptions = {}): StdioConnection {
   const logger = options.logger ?? silentLogger();
   const wire = new StdioLineTransport(options.input ?? process.stdin, options.output ?? process.stdout, logger);
-  const handle: StdioServerHandle = sdkServeStdio(({ era }) => createServer(era), { transport: wire, onerror: (error) => logger.debug({ err: error }, 'stdio: protocol error') });
+  const serverFor = (era: Era): McpServer => {
+    const server = createServer(era);
+    const ledger = partsOf(server)?.ledger;
+    if (ledger) {
+      ledger.deferUntilDelivered();
+      wire.delivery = ledger;
+    }
+    return server;
+  };
+  const handle: StdioServerHandle = sdkServeStdio(({ era }) => serverFor(era), { transport: wire, onerror: (error) => logger.debug({ err: error }, 'stdio: protocol error') });
   return { ended: wire.ended, close: () => handle.close() };
 }

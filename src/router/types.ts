@@ -14,6 +14,8 @@ export interface CallContext {
   onProgress?: (update: ProgressUpdate) => void;
   requestId?: string;
   logger?: Logger;
+  /** Who asked (the front's client key): calls of one client get a fair share of the queue. */
+  client?: string;
 }
 
 export interface CallReport {

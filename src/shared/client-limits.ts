@@ -9,7 +9,7 @@
  * about `burst`.
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { ClientRateLimit, RateDecision } from '../mcp/http/rate-limit.js';
+import type { RateDecision, RateLimiter } from '../mcp/http/rate-limit.js';
 import type { SharedConnection } from './connection.js';
 import type { SharedKeys } from './keys.js';
 
@@ -25,7 +25,7 @@ export function clientWindow(perSecond: number, burst: number): { points: number
   return { points: Math.max(1, Math.round(perSecond * duration)), duration };
 }
 
-export class FleetClientLimit implements ClientRateLimit {
+export class FleetClientLimit implements RateLimiter {
   private readonly limiter: RateLimiterRedis;
   private readonly local: RateLimiterMemory;
   private readonly window: { points: number; duration: number };
@@ -43,10 +43,15 @@ export class FleetClientLimit implements ClientRateLimit {
     });
   }
 
-  async take(clientKey: string): Promise<RateDecision> {
+  /** The most a client may spend at once (a batch costing more is refused whatever the wait). */
+  get burst(): number {
+    return this.options.burst;
+  }
+
+  async take(clientKey: string, cost = 1): Promise<RateDecision> {
     try {
       // Known to be down (or slow): no command that would only time out.
-      await (this.options.connection.up ? this.limiter : this.local).consume(clientKey);
+      await (this.options.connection.up ? this.limiter : this.local).consume(clientKey, cost);
       return { allowed: true };
     } catch (error) {
       if (error instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };

@@ -16,6 +16,8 @@ const BENCHMARKS: Record<string, string> = {
   'bench-self': 'requests/s one pistom bench process drives',
   'bench-sample': 'the sample report of a simulated 3-node cluster in docs/bench.md',
   'robustness-report': 'the chaos and fuzz suites, with the figures table of docs/robustness.md',
+  attacks: 'resident memory under each hostile input of issue 11, a well-behaved client beside it',
+  'call-cost': 'instructions per execute call (valgrind): echo, node call, router, pistom, SDK paths',
 };
 
 const dir = fileURLToPath(new URL('.', import.meta.url));

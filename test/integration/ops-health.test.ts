@@ -22,6 +22,8 @@ describe('health and readiness', () => {
     const file = writeConfig({
       nodes: sims.map((sim) => ({ name: sim.name, url: sim.url, caps: FAST_CAPS })),
       health: { interval_ms: 100, timeout_ms: 1000, unhealthy_threshold: 2, healthy_threshold: 1 },
+      // Scrapes right after each change: no cached scrape.
+      metrics: { cache_ms: 0 },
     });
     const http = await serveHttp(['--config', file]);
     child = http;

@@ -17,6 +17,8 @@ function configFor(sims: SimNode[], extra: Record<string, unknown> = {}): string
     breaker: { volume_threshold: 2, error_threshold_percentage: 50, reset_timeout_ms: 600_000, rolling_window_ms: 600_000 },
     health: { interval_ms: 600_000 },
     retry: { budget_min_per_s: 100 },
+    // Exact counts right after each phase: no cached scrape.
+    metrics: { cache_ms: 0 },
     ...extra,
   });
 }
@@ -163,6 +165,16 @@ describe('metrics and logs', () => {
     } finally {
       await stdio.close();
     }
+  });
+
+  it('moves /metrics off the HTTP port with metrics.on_http_port: false, keeping it on the --metrics listener', async () => {
+    sims = await startSimCluster(1);
+    child = await serveHttp(['--config', configFor(sims, { metrics: { on_http_port: false } }), '--metrics', '127.0.0.1:0']);
+    const base = (await waitFor(() => /pistom metrics on (http:\/\/\S+)\/metrics/.exec(child!.stderr()), 'the metrics listener', child))[1]!;
+    expect((await fetch(`${child.url}/metrics`)).status, 'not on the MCP port').toBe(404);
+    expect((await fetch(`${child.url}/healthz`)).status).toBe(200);
+    const m = await scrape(base);
+    expect(m.text).toContain('pistom_tool_calls_total');
   });
 
   it('takes the log level from the config file, and PISTOM_LOG_LEVEL over it', async () => {

@@ -1,6 +1,8 @@
 /**
  * Checks every /mcp request passes before the MCP layer sees it: Host and Origin (against DNS
- * rebinding), and bearer tokens compared in constant time.
+ * rebinding), and bearer tokens compared in constant time. A request that passes gets its caller's
+ * key (clientKeyOf): the one name per client that rate limits, queue shares, session ownership and
+ * task ownership use.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -32,6 +34,28 @@ export interface GuardOptions {
 
 export type GuardFailure = { status: 401 | 403; message: string; headers?: Record<string, string> };
 
+/** What the guard says about a request: refused, or let in as one client. */
+export type GuardVerdict = { ok: false; failure: GuardFailure } | { ok: true; clientKey: string; authenticated: boolean };
+
+/**
+ * The caller's key, and the only place it is derived. With tokens, it names the configured token the
+ * request proved to hold (so every spelling of one token is one client: scheme case, spaces); without,
+ * the peer address in one form (an IPv4 address and its IPv6-mapped form are one client). The key
+ * holds no secret: a token appears as a short digest of itself.
+ */
+export function clientKeyOf(matchedTokenDigest: Buffer | undefined, remoteAddress: string | undefined): string {
+  if (matchedTokenDigest) return `token:${matchedTokenDigest.subarray(0, 8).toString('hex')}`;
+  const address = (remoteAddress ?? 'unknown').toLowerCase();
+  return `addr:${address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address}`;
+}
+
+/** The token in an Authorization header, as validation reads it: scheme case-insensitive, spaces trimmed. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header || !/^\s*bearer\s/i.test(header)) return undefined;
+  const token = header.replace(/^\s*bearer\s+/i, '').trim();
+  return token.length > 0 ? token : undefined;
+}
+
 export class RequestGuard {
   private readonly hosts: Set<string>;
   private readonly origins: Set<string>;
@@ -48,19 +72,19 @@ export class RequestGuard {
     return this.tokenDigests.length > 0;
   }
 
-  check(req: IncomingMessage): GuardFailure | undefined {
+  check(req: IncomingMessage): GuardVerdict {
     const host = req.headers.host;
     if (!host || !this.hosts.has(hostName(host))) {
-      return { status: 403, message: `Host header ${host ? `"${host}"` : '(missing)'} is not allowed; add it to http.allowed_hosts` };
+      return { ok: false, failure: { status: 403, message: `Host header ${host ? `"${host}"` : '(missing)'} is not allowed; add it to http.allowed_hosts` } };
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin)) {
-      return { status: 403, message: `Origin "${origin}" is not allowed; add it to http.allowed_origins` };
+      return { ok: false, failure: { status: 403, message: `Origin "${origin}" is not allowed; add it to http.allowed_origins` } };
     }
-    if (this.authRequired && !this.tokenValid(req.headers.authorization)) {
-      return { status: 401, message: 'missing or invalid bearer token', headers: { 'www-authenticate': 'Bearer realm="pistom"' } };
-    }
-    return undefined;
+    if (!this.authRequired) return { ok: true, clientKey: clientKeyOf(undefined, req.socket.remoteAddress), authenticated: false };
+    const matched = this.matchToken(req.headers.authorization);
+    if (!matched) return { ok: false, failure: { status: 401, message: 'missing or invalid bearer token', headers: { 'www-authenticate': 'Bearer realm="pistom"' } } };
+    return { ok: true, clientKey: clientKeyOf(matched, undefined), authenticated: true };
   }
 
   private originAllowed(origin: string): boolean {
@@ -73,24 +97,19 @@ export class RequestGuard {
     }
   }
 
-  private tokenValid(header: string | undefined): boolean {
-    if (!header || !header.toLowerCase().startsWith('bearer ')) return false;
-    const offered = digest(header.slice(7).trim());
-    let ok = false;
-    // Compare against every token, always, so timing says nothing about which one matched.
-    for (const expected of this.tokenDigests) ok = timingSafeEqual(offered, expected) || ok;
-    return ok;
-  }
-
   /**
-   * A stable, non-secret key per caller, for per-client limits and cancellation scoping. The token
-   * identifies the caller only when tokens are checked: otherwise anyone could mint a fresh key
-   * (and a fresh rate-limit bucket) per request by sending a made-up Authorization header.
+   * The digest of the configured token the header proves to hold, or undefined. The key comes from
+   * the configured token, never from the header's spelling; and without tokens the header is
+   * ignored, so a made-up Authorization header cannot buy a fresh key (and a fresh bucket).
    */
-  clientKey(req: IncomingMessage): string {
-    const auth = req.headers.authorization;
-    if (this.authRequired && auth) return `token:${digest(auth).subarray(0, 8).toString('hex')}`;
-    return `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+  private matchToken(header: string | undefined): Buffer | undefined {
+    const token = bearerToken(header);
+    if (token === undefined) return undefined;
+    const offered = digest(token);
+    let matched: Buffer | undefined;
+    // Compare against every token, always, so timing says nothing about which one matched.
+    for (const expected of this.tokenDigests) if (timingSafeEqual(offered, expected)) matched = expected;
+    return matched;
   }
 }
 

@@ -12,18 +12,25 @@
  */
 import { PerRequestHTTPServerTransport, type AuthInfo, type JSONRPCMessage, type MessageClassification, type RequestId, type TransportSendOptions } from '@modelcontextprotocol/server';
 import { LATEST_MODERN_VERSION, RPC, type Era } from '../protocol.js';
+import type { DeliveryReport } from '../delivery.js';
 
 /** The side of one HTTP exchange that the transport writes to. */
 export interface ExchangeSink {
   /** A notification tied to one of this exchange's requests (progress); may be dropped in JSON mode. */
   notify(message: JSONRPCMessage): void;
-  /** The answer to one request, with its original id restored. `early` when produced during dispatch (a ladder rejection). */
-  respond(message: JSONRPCMessage, early: boolean): void;
+  /**
+   * The answer to one request, with its original id restored. `early` when produced during
+   * dispatch (a ladder rejection). `settle`, when given, is told whether the answer was delivered.
+   */
+  respond(message: JSONRPCMessage, early: boolean, settle?: (delivered: boolean) => void): void;
 }
+
 
 interface Route {
   sink: ExchangeSink;
   originalId: RequestId;
+  /** Told the result when it comes (for answers a caller keeps, such as the tool list). */
+  onResult?: (result: Record<string, unknown>) => void;
 }
 
 export class MultiplexTransport extends PerRequestHTTPServerTransport {
@@ -32,6 +39,8 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
   private readonly classification: MessageClassification | undefined;
   private dispatching = false;
   private closed = false;
+  /** Told what became of each answer; set by whoever counts calls. */
+  delivery: DeliveryReport | undefined;
 
   constructor(readonly era: Era) {
     const classification: MessageClassification = era === 'modern' ? { era: 'modern', revision: LATEST_MODERN_VERSION } : { era: 'legacy' };
@@ -47,9 +56,9 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
   }
 
   /** Feeds one client request into the server; returns the internal id it runs under. */
-  dispatchRequest(sink: ExchangeSink, message: JSONRPCMessage & { id: RequestId; method: string }, authInfo?: AuthInfo): number {
+  dispatchRequest(sink: ExchangeSink, message: JSONRPCMessage & { id: RequestId; method: string }, authInfo?: AuthInfo, onResult?: (result: Record<string, unknown>) => void): number {
     const id = this.nextId++;
-    this.routes.set(id, { sink, originalId: message.id });
+    this.routes.set(id, { sink, originalId: message.id, ...(onResult ? { onResult } : {}) });
     this.deliver({ ...message, id } as JSONRPCMessage, authInfo);
     return id;
   }
@@ -73,6 +82,7 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
     const route = this.routes.get(id);
     if (!route) return;
     this.routes.delete(id);
+    this.delivery?.abandoned(id);
     this.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
     route.sink.respond({ jsonrpc: '2.0', id: route.originalId, error: { code: RPC.requestCancelled, message: `Request cancelled: ${reason}` } }, false);
   }
@@ -92,7 +102,9 @@ export class MultiplexTransport extends PerRequestHTTPServerTransport {
       const route = this.routes.get(id);
       if (!route) return;
       this.routes.delete(id);
-      route.sink.respond({ ...message, id: route.originalId } as JSONRPCMessage, this.dispatching);
+      if (route.onResult && 'result' in message) route.onResult(message.result as Record<string, unknown>);
+      const delivery = this.delivery;
+      route.sink.respond({ ...message, id: route.originalId } as JSONRPCMessage, this.dispatching, delivery ? (ok) => delivery.delivered(id, ok) : undefined);
       return;
     }
     const related = options?.relatedRequestId;

@@ -1,7 +1,11 @@
 /**
- * Per-client token buckets for /mcp: each client (RequestGuard.clientKey) may send `burst`
- * requests at once and `perSecond` on average; past that it is told when to come back (429 with
- * Retry-After). Buckets refill lazily on use, so there is no timer to close.
+ * Per-client token buckets for /mcp: each client (its key from guards.ts clientKeyOf) may send
+ * `burst` calls at once and `perSecond` on average; past that it is told when to come back (429
+ * with Retry-After). A batch costs one token per message. Buckets refill lazily on use, so there is
+ * no timer to close.
+ *
+ * The HTTP front only knows the RateLimiter interface, so that a shared limiter (one bucket per
+ * client across replicas) can replace this one; its `take` may then answer with a promise.
  */
 
 export interface RateLimitOptions {
@@ -15,10 +19,13 @@ export interface RateLimitOptions {
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /** A per-client limit: this process's buckets, or one shared by the fleet (src/shared). */
-export interface ClientRateLimit {
-  take(clientKey: string): RateDecision | Promise<RateDecision>;
-  /** A description for error messages. */
+export interface RateLimiter {
+  /** Takes `cost` tokens (1 per call) from this client's bucket, or says how long until they are there. */
+  take(clientKey: string, cost?: number): RateDecision | Promise<RateDecision>;
+  /** The limit in words, for error messages, e.g. "5 requests per second (bursts of 10)". */
   describe(): string;
+  /** The most a client may spend at once: a batch costing more is refused whatever the wait. */
+  readonly burst: number;
 }
 
 interface Bucket {
@@ -26,7 +33,7 @@ interface Bucket {
   updatedMs: number;
 }
 
-export class ClientRateLimiter implements ClientRateLimit {
+export class ClientRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly perMs: number;
   private readonly maxClients: number;
@@ -39,19 +46,22 @@ export class ClientRateLimiter implements ClientRateLimit {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Takes one token from this client's bucket, or says how long until one is there. */
-  take(clientKey: string): RateDecision {
+  get burst(): number {
+    return this.options.burst;
+  }
+
+  /** Takes `cost` tokens from this client's bucket, or says how long until there are that many. */
+  take(clientKey: string, cost = 1): RateDecision {
     const now = this.now();
     const bucket = this.refilled(clientKey, now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
       return { allowed: true };
     }
-    const waitMs = (1 - bucket.tokens) / this.perMs;
+    const waitMs = (Math.min(cost, this.options.burst) - bucket.tokens) / this.perMs;
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 
-  /** A description for error messages, e.g. "5 requests per second (bursts of 10)". */
   describe(): string {
     return `${this.options.perSecond} requests per second (bursts of ${this.options.burst})`;
   }

@@ -8,13 +8,13 @@
  * multiplexing transport (mux-transport.ts). Guards (Host, Origin, bearer token), the rate limit
  * and the body bounds apply to /mcp before any of that.
  *
- * Seams for issue 11 (bounded fronts): connection caps and idle reaping go in the constructor
- * ('connection' listener); batch size caps and per-call rate-limit charging go in handleLegacy
- * (a batch is one array there); answer-size bounds go in stateless.ts (Exchange.finish); the
- * normalized rate-limit key is RequestGuard.clientKey; /metrics caching goes in route().
+ * Bounds, each in one place: connections (count, per address, idle) in connections.ts; the
+ * caller's key in guards.ts; one rate-limit token per message here (a batch pays for each of its
+ * calls, and is capped at http.max_batch); answer bytes in stateless.ts; sessions per client in
+ * sessions.ts; the queue share per client in router/admission.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { classifyInboundRequest, type AuthInfo, type McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
@@ -23,12 +23,16 @@ import { LEGACY_VERSIONS, MODERN_VERSIONS, SUPPORTED_VERSIONS, RPC, type Era } f
 import { readBody, BodyTooLargeError } from './body.js';
 import { RequestGuard, isLoopbackHost } from './guards.js';
 import { jsonDepthOver, requestIdOf } from './json-depth.js';
-import { ClientRateLimiter, type ClientRateLimit } from './rate-limit.js';
+import { ClientRateLimiter, type RateDecision, type RateLimiter } from './rate-limit.js';
+import { ConnectionGate, fdBudget, openFileLimit } from './connections.js';
+import { callerAuthInfo } from '../caller.js';
+import { partsOf } from '../server.js';
+import { FastToolCalls } from './fast-call.js';
 import { MultiplexTransport } from './mux-transport.js';
 import { idOf, sendJson, sendRpcError } from './respond.js';
 import { SessionManager } from './sessions.js';
 import { standardHeaderProblem } from './standard-headers.js';
-import { handleStatelessPost } from './stateless.js';
+import { handleStatelessPost, type AnswerBounds } from './stateless.js';
 
 export interface MetricsEndpoint {
   contentType: string;
@@ -41,10 +45,13 @@ export interface HttpServerOptions {
   createMcpServer: (era: Era) => McpServer;
   /** True when at least one node can serve. */
   ready: () => boolean;
+  /** Served at /metrics on this port, when given. */
   metrics?: MetricsEndpoint;
   logger?: Logger;
-  /** The per-client limit when http.rate_limit is set; this process's own buckets by default. */
-  rateLimiter?: ClientRateLimit;
+  /** File descriptors the node connection pools may hold (nodes x client.connections): kept from clients. */
+  nodeConnections?: number;
+  /** A rate limiter to use instead of the per-process one built from http.rate_limit (a shared one). */
+  rateLimiter?: RateLimiter;
   /** More to say in /readyz's answer (the shared store's state). */
   readyDetail?: () => Record<string, unknown>;
 }
@@ -56,6 +63,8 @@ export class HttpStartError extends Error {
 interface Leg {
   server: McpServer;
   transport: MultiplexTransport;
+  /** Plain tools/call requests, answered without the SDK's per-message work (absent for servers not made by createMcpServer). */
+  fast?: FastToolCalls;
 }
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
@@ -66,9 +75,10 @@ function firstHeader(req: IncomingMessage, name: string): string | undefined {
 export class PistomHttpServer {
   private readonly server: Server;
   private readonly guard: RequestGuard;
-  private readonly rateLimiter: ClientRateLimit | undefined;
+  private readonly rateLimiter: RateLimiter | undefined;
   private readonly logger: Logger;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections: ConnectionGate;
+  private readonly bounds: AnswerBounds;
   private legs: Record<Era, Leg> | undefined;
   private sessions: SessionManager | undefined;
   private draining = false;
@@ -82,22 +92,27 @@ export class PistomHttpServer {
       );
     }
     this.guard = new RequestGuard({ allowedHosts: http.allowed_hosts, allowedOrigins: http.allowed_origins, tokens: http.auth_tokens, bindHost: http.host });
-    this.rateLimiter = http.rate_limit ? (options.rateLimiter ?? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst })) : undefined;
-    this.server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
-      this.route(req, res).catch((error: unknown) => {
-        this.logger.error({ err: error }, 'HTTP handler failed');
-        if (!res.headersSent) sendRpcError(res, 500, RPC.serverError, 'internal error in pistom');
-        else res.end();
-      });
-    });
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
+    this.rateLimiter = options.rateLimiter ?? (http.rate_limit ? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst }) : undefined);
+    this.bounds = { maxAnswerBytes: http.max_answer_bytes, unread: { held: 0, max: http.max_unread_answer_bytes }, logger: this.logger };
+    const idle = http.idle_timeout_ms;
+    this.server = createServer(
+      // Headers must come within the idle timeout; the checks run every 2 s (Node's default, 30 s, let slow clients hold sockets for a minute).
+      { maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: Math.min(30_000, Math.max(idle, 1000)), keepAliveTimeout: Math.min(5_000, idle), connectionsCheckingInterval: 2_000 },
+      (req, res) => {
+        this.route(req, res).catch((error: unknown) => {
+          this.logger.error({ err: error }, 'HTTP handler failed');
+          if (!res.headersSent) sendRpcError(res, 500, RPC.serverError, 'internal error in pistom');
+          else res.end();
+        });
+      },
+    );
+    const budget = fdBudget(http.max_connections, options.nodeConnections ?? 0, openFileLimit());
+    if (budget.lowered !== undefined) this.logger.warn({ configured: budget.lowered, used: budget.maxConnections, why: budget.reason }, 'http.max_connections lowered so that node calls keep their file descriptors');
+    this.connections = new ConnectionGate(this.server, { maxConnections: budget.maxConnections, maxPerAddress: http.max_connections_per_address, idleTimeoutMs: idle }, this.logger);
     // No 'clientError' listener on purpose: Node's own answers malformed requests with 400, oversized
     // headers with 431 and slow ones with 408, and never writes into a response already started.
     if (http.stateful) {
-      this.sessions = new SessionManager({ createServer: () => options.createMcpServer('legacy'), idleMs: http.session_idle_ms, maxSessions: http.max_sessions });
+      this.sessions = new SessionManager({ createServer: () => options.createMcpServer('legacy'), idleMs: http.session_idle_ms, maxSessions: http.max_sessions, maxPerClient: http.max_sessions_per_client });
     }
   }
 
@@ -106,8 +121,13 @@ export class PistomHttpServer {
       const transport = new MultiplexTransport(era);
       const server = this.options.createMcpServer(era);
       server.server.onerror = (error) => this.logger.debug({ err: error, era }, 'MCP protocol error');
+      const parts = partsOf(server);
+      if (parts) {
+        parts.ledger.deferUntilDelivered();
+        transport.delivery = parts.ledger;
+      }
       await server.connect(transport);
-      return { server, transport };
+      return { server, transport, ...(parts && this.options.http.fast_path ? { fast: new FastToolCalls(parts, era) } : {}) };
     };
     this.legs = { modern: await leg('modern'), legacy: await leg('legacy') };
     await new Promise<void>((resolve, reject) => {
@@ -124,6 +144,21 @@ export class PistomHttpServer {
     const address = this.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `http://${host}:${address.port}`;
+  }
+
+  /** Bytes of answers written for clients that have not read them yet (http.max_unread_answer_bytes). */
+  get unreadAnswerBytes(): number {
+    return this.bounds.unread.held;
+  }
+
+  /** Client connections open now. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** tools/call requests answered on the fast path (fast-call.ts) since start. */
+  get fastCalls(): number {
+    return (this.legs?.modern.fast?.taken ?? 0) + (this.legs?.legacy.fast?.taken ?? 0);
   }
 
   /** Calls still being answered over stateless HTTP. */
@@ -149,24 +184,21 @@ export class PistomHttpServer {
   }
 
   private async handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const failure = this.guard.check(req);
-    if (failure) {
+    const verdict = this.guard.check(req);
+    if (!verdict.ok) {
       req.resume();
-      return sendRpcError(res, failure.status, RPC.serverError, failure.message, failure.headers);
+      return sendRpcError(res, verdict.failure.status, RPC.serverError, verdict.failure.message, verdict.failure.headers);
     }
-    const clientKey = this.guard.clientKey(req);
-    const rate = await this.rateLimiter?.take(clientKey);
-    if (rate && !rate.allowed) {
-      req.resume();
-      return sendRpcError(res, 429, RPC.serverError, `Too Many Requests: this client is limited to ${this.rateLimiter!.describe()}; retry in ${rate.retryAfterSeconds} s`, { 'retry-after': String(rate.retryAfterSeconds) });
-    }
+    const { clientKey } = verdict;
+    // One token for the request now (before its body is read), one more for each further message of a batch below.
+    if (this.rateLimiter && !(await this.charge(req, res, clientKey, 1))) return;
     if (this.draining) {
       req.resume();
       return sendRpcError(res, 503, RPC.serverError, 'pistom is shutting down; retry on another replica', { 'retry-after': '1' });
     }
-    // The caller's key travels with its requests (task ownership); the token itself never does.
-    const authInfo: AuthInfo | undefined = this.guard.authRequired ? { token: '', clientId: clientKey, scopes: [] } : undefined;
-    if (req.method !== 'POST') return this.handleBodyless(req, res);
+    // The caller's key travels with its requests (queue share, task and session ownership); the token itself never does.
+    const authInfo: AuthInfo = callerAuthInfo(clientKey, verdict.authenticated);
+    if (req.method !== 'POST') return this.handleBodyless(req, res, authInfo);
     const body = await this.readJsonBody(req, res);
     if (body === undefined) return;
     let parsed: unknown;
@@ -175,6 +207,13 @@ export class PistomHttpServer {
     } catch (error) {
       return sendRpcError(res, 400, RPC.parseError, `Parse error: the body is not valid JSON (${(error as Error).message})`);
     }
+    if (Array.isArray(parsed)) {
+      const max = this.options.http.max_batch;
+      if (parsed.length > max) return sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request: a batch of ${parsed.length} messages; at most ${max} are accepted in one request (http.max_batch)`);
+      if (this.rateLimiter && parsed.length > 1 && !(await this.charge(req, res, clientKey, parsed.length - 1))) return;
+    }
+    // A plain 2025-era tools/call needs no classifier: it has no envelope and names no modern revision.
+    if (this.legs!.legacy.fast?.plainLegacyCall(parsed, firstHeader(req, 'mcp-protocol-version'))) return this.handleLegacy(req, res, parsed, authInfo);
     const outcome = classifyInboundRequest({
       httpMethod: 'POST',
       protocolVersionHeader: firstHeader(req, 'mcp-protocol-version'),
@@ -187,7 +226,19 @@ export class PistomHttpServer {
     return this.handleLegacy(req, res, parsed, authInfo);
   }
 
-  private handleModern(req: IncomingMessage, res: ServerResponse, parsed: unknown, method: string, revision: string | undefined, authInfo: AuthInfo | undefined): void {
+  /** Takes `cost` rate-limit tokens for this client; false after answering 429. */
+  private async charge(req: IncomingMessage, res: ServerResponse, clientKey: string, cost: number): Promise<boolean> {
+    const limiter = this.rateLimiter!;
+    const taken = limiter.take(clientKey, cost);
+    const decision: RateDecision = taken instanceof Promise ? await taken : taken;
+    if (decision.allowed) return true;
+    req.resume();
+    const batch = cost > 1 ? ` (a batch costs one request per message: this one ${cost + 1}${cost + 1 > limiter.burst ? `, more than the burst of ${limiter.burst}: split it` : ''})` : '';
+    sendRpcError(res, 429, RPC.serverError, `Too Many Requests: this client is limited to ${limiter.describe()}${batch}; retry in ${decision.retryAfterSeconds} s`, { 'retry-after': String(decision.retryAfterSeconds) });
+    return false;
+  }
+
+  private handleModern(req: IncomingMessage, res: ServerResponse, parsed: unknown, method: string, revision: string | undefined, authInfo: AuthInfo): void {
     const id = idOf(parsed);
     if (revision === undefined || !(MODERN_VERSIONS as readonly string[]).includes(revision)) {
       const requested = revision ?? 'unknown';
@@ -197,21 +248,23 @@ export class PistomHttpServer {
       const problem = standardHeaderProblem(req.headers, method, (parsed as { params?: unknown }).params);
       if (problem) return sendRpcError(res, 400, problem.code, problem.message, {}, id, problem.data);
     }
-    handleStatelessPost({ transport: this.legs!.modern.transport, req, res, body: parsed, authInfo });
+    const leg = this.legs!.modern;
+    handleStatelessPost({ transport: leg.transport, fast: leg.fast, req, res, body: parsed, authInfo, bounds: this.bounds });
   }
 
-  private async handleLegacy(req: IncomingMessage, res: ServerResponse, parsed: unknown, authInfo: AuthInfo | undefined): Promise<void> {
+  private async handleLegacy(req: IncomingMessage, res: ServerResponse, parsed: unknown, authInfo: AuthInfo): Promise<void> {
     const version = firstHeader(req, 'mcp-protocol-version');
     if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
       return sendRpcError(res, 400, RPC.serverError, `unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_VERSIONS.join(', ')}`, {}, idOf(parsed));
     }
-    if (this.sessions) return this.sessions.handle(req, res, parsed);
-    handleStatelessPost({ transport: this.legs!.legacy.transport, req, res, body: parsed, authInfo });
+    if (this.sessions) return this.sessions.handle(req, res, parsed, authInfo);
+    const leg = this.legs!.legacy;
+    handleStatelessPost({ transport: leg.transport, fast: leg.fast, req, res, body: parsed, authInfo, bounds: this.bounds });
   }
 
   /** GET and DELETE: session operations of the 2025 era. */
-  private async handleBodyless(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.sessions) return this.sessions.handle(req, res, undefined);
+  private async handleBodyless(req: IncomingMessage, res: ServerResponse, authInfo: AuthInfo): Promise<void> {
+    if (this.sessions) return this.sessions.handle(req, res, undefined, authInfo);
     req.resume();
     sendRpcError(res, 405, RPC.serverError, 'Method not allowed: this server is stateless; send JSON-RPC with POST', { allow: 'POST' });
   }
@@ -255,9 +308,7 @@ export class PistomHttpServer {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
-      setTimeout(() => {
-        for (const socket of this.sockets) socket.destroy();
-      }, 1000).unref();
+      setTimeout(() => this.connections.destroyAll(), 1000).unref();
     });
   }
 }

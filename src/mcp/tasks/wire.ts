@@ -6,6 +6,7 @@
 import { MissingRequiredClientCapabilityError, ProtocolError, ProtocolErrorCode, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { CLIENT_CAPABILITIES_META_KEY, TASKS_EXTENSION } from '../protocol.js';
+import { authenticatedCaller } from '../caller.js';
 import type { TaskService } from './service.js';
 import type { TaskRecord } from './store.js';
 
@@ -18,7 +19,7 @@ export function negotiatedTasks(ctx: ServerContext): boolean {
 
 /** The key a task is bound to: the authenticated caller, when there is one. */
 export function taskOwner(ctx: ServerContext): string | undefined {
-  return ctx.http?.authInfo?.clientId;
+  return authenticatedCaller(ctx);
 }
 
 function taskFields(record: TaskRecord, pollIntervalMs: number) {

@@ -22,9 +22,12 @@ import { parseConfig } from '../../../src/config/load.js';
 import { createPistom } from '../../../src/app.js';
 import { PistomHttpServer } from '../../../src/mcp/http/server.js';
 
-const { values } = parseArgs({ options: { mode: { type: 'string' }, backend: { type: 'string' } } });
+const { values } = parseArgs({ options: { mode: { type: 'string' }, backend: { type: 'string' }, slow: { type: 'boolean' }, 'fast-path': { type: 'string' } } });
 const mode = values.mode ?? 'pistom';
-const config = parseConfig({ nodes: [{ name: 'sim', url: values.backend ?? 'http://127.0.0.1:1', max_concurrent: 256 }], http: { port: 0 }, admission: { max_queue: 10_000 }, log: { level: 'silent' } });
+// --slow: for runs under an instruction counter (valgrind), where everything takes ~20x longer:
+// no liveness probes or deadlines that would fire only because the process is slowed down.
+const slow = values.slow ? { health: { probe_after_min_ms: 600_000, probe_after_max_ms: 600_000, interval_ms: 600_000 }, retry: { deadline_ms: 600_000 }, client: { answer_margin_ms: 600_000 } } : {};
+const config = parseConfig({ nodes: [{ name: 'sim', url: values.backend ?? 'http://127.0.0.1:1', max_concurrent: 256 }], http: { port: 0, fast_path: values['fast-path'] !== 'off' }, admission: { max_queue: 10_000 }, log: { level: 'silent' }, ...slow });
 const pistom = createPistom(config, { healthChecks: false });
 
 let url: string;
