@@ -24,6 +24,8 @@ export interface PistomOptions {
   random?: Random;
   heartbeatMs?: number;
   healthChecks?: boolean;
+  /** Wait this long before the first health round (see ClusterOptions). */
+  healthChecksAfterMs?: number;
   /** Where tasks live; the shared store's, else an in-memory store (a shared one lets any replica answer). */
   taskStore?: TaskStore;
   /** The fleet's shared store (src/shared, built by the caller when shared.redis_url is set). */
@@ -49,7 +51,7 @@ export interface Pistom {
 export function createPistom(config: ResolvedConfig, options: PistomOptions = {}): Pistom {
   const logger = options.logger ?? silentLogger();
   const shared = options.shared;
-  const cluster = new Cluster(config, { random: options.random, events: options.events, healthChecks: options.healthChecks, fleet: shared?.fleet, processId: options.processId });
+  const cluster = new Cluster(config, { random: options.random, events: options.events, healthChecks: options.healthChecks, healthChecksAfterMs: options.healthChecksAfterMs, fleet: shared?.fleet, processId: options.processId });
   shared?.attach({ nodes: () => cluster.list().map((dispatcher) => dispatcher.host.name), applyFleetVerdicts: (node, verdicts) => cluster.applyFleetVerdicts(node, verdicts) });
   const router = new Router(cluster, { logger, hooks: options.hooks, heartbeatMs: options.heartbeatMs });
   const tasks = config.tasks.enabled

@@ -2,6 +2,7 @@
 /**
  * pistom's command line: serve | check | bench | sim | demo | schema.
  */
+import { enableCompileCache } from 'node:module';
 import { UsageError, usageMessage } from './util/usage.js';
 import { VERSION } from './version.js';
 
@@ -32,6 +33,11 @@ file (--config or PISTOM_CONFIG). Other environment: PISTOM_LOG_LEVEL, PISTOM_AU
 PISTOM_REDIS_URL (a Redis shared by a fleet of pistom processes: node limits, ejections,
 runtime lists, client limits and tasks; docs/deploy.md).
 Docs: README.md and docs/ in the repository.`;
+
+// Every start of an agent's stdio server pays for compiling pistom and its dependencies: Node keeps
+// the compiled code in its cache folder (os.tmpdir()/node-compile-cache, or NODE_COMPILE_CACHE) so
+// that later starts skip it. Commands are imported below, after this line, so that they profit.
+enableCompileCache?.();
 
 const MINIMUM_NODE = [22, 20] as const;
 

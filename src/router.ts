@@ -17,7 +17,7 @@ import { AdmissionQueue, type AdmissionLimits } from './router/admission.js';
 import { runAttempts, type AttemptDeps } from './router/attempts.js';
 import * as errors from './router/call-errors.js';
 import { RetryBudget } from './router/retry-budget.js';
-import { resolveRoute } from './router/route.js';
+import { resolveRoute, versionRangesFor } from './router/route.js';
 import type { ClusterStatus } from './router/status.js';
 import type { CallContext, CallReport, RouterHooks } from './router/types.js';
 
@@ -109,7 +109,8 @@ export class Router {
     const prepared = prepareRequest(input);
     const entries = await this.cluster.runtimes();
     if (entries.length === 0) throw errors.noRuntimeList(this.cluster.status());
-    const route = resolveRoute(entries, prepared, input.language, input.version, (node) => this.cluster.capsOf(node));
+    const ranges = await versionRangesFor(input.version);
+    const route = resolveRoute(entries, prepared, input.language, input.version, (node) => this.cluster.capsOf(node), ranges);
     const poisoned = this.cluster.poison.request(route.fingerprint);
     if (poisoned) throw errors.poisoned(poisoned);
     this.budget.recordCall();
@@ -139,11 +140,14 @@ export class Router {
   }
 
   /**
-   * Stops taking calls: queued calls are answered at once with a clear error, running calls get up
-   * to `graceMs` to finish and are then cancelled with an error that says why.
+   * Stops taking calls: queued calls are answered at once with a clear error (their client can
+   * retry on another replica), running calls get up to `graceMs` to finish and are then cancelled
+   * with an error that says why. With `finishQueued` (a stdio client that closed its input: there is
+   * no other replica) the calls already received are served too, within the same grace period.
    */
-  async drain(graceMs: number): Promise<void> {
-    this.stopAccepting();
+  async drain(graceMs: number, options: { finishQueued?: boolean } = {}): Promise<void> {
+    if (options.finishQueued) this.accepting = false;
+    else this.stopAccepting();
     const settled = () => Promise.allSettled([...this.calls]).then(() => 'settled' as const);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'timeout'>((resolve) => {
@@ -152,6 +156,7 @@ export class Router {
     const outcome = await Promise.race([settled(), grace]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
+      this.stopAccepting();
       for (const controller of this.inflight) controller.abort(new AttemptAbort('cancelled', `pistom is shutting down and this call ran past the ${graceMs} ms grace period; retry on another replica`));
       // An aborted attempt settles at once unless a node ignores the abort; do not wait on one forever.
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

@@ -4,7 +4,6 @@
  * stale, and a forced refresh when a node says `runtime is unknown`.
  */
 import { LRUCache } from 'lru-cache';
-import semver from 'semver';
 import type { PistonRuntime } from '../piston/types.js';
 
 export interface CatalogOptions {
@@ -38,6 +37,12 @@ export interface CatalogEntry {
   version: string;
   aliases: string[];
   nodes: string[];
+}
+
+/** What resolving a version range needs of semver (loaded by the caller only for a range: a stdio server starts faster without it). */
+export interface VersionRanges {
+  validRange(range: string, options: { loose: boolean }): string | null;
+  maxSatisfying(versions: readonly string[], range: string, options: { loose: boolean }): string | null;
 }
 
 export type Resolution =
@@ -168,7 +173,7 @@ export class RuntimeCatalog {
   }
 
   /** Picks language (name or alias, case-insensitive) and version across the cluster. */
-  static resolve(entries: CatalogEntry[], language: string, version: string | undefined): Resolution {
+  static resolve(entries: CatalogEntry[], language: string, version: string | undefined, ranges?: VersionRanges): Resolution {
     const wanted = language.trim().toLowerCase();
     const matching = entries.filter((entry) => entry.language.toLowerCase() === wanted || entry.aliases.some((alias) => alias.toLowerCase() === wanted));
     if (matching.length === 0) {
@@ -185,8 +190,9 @@ export class RuntimeCatalog {
       chosen = versions.sort(compareVersions).at(-1) ?? null;
     } else {
       const range = version!.trim();
-      if (semver.validRange(range, { loose: true }) === null) return { ok: false, reason: 'invalid_version', version: range };
-      chosen = semver.maxSatisfying(versions, range, { loose: true });
+      if (!ranges) throw new Error('a version range needs semver: pass it to RuntimeCatalog.resolve');
+      if (ranges.validRange(range, { loose: true }) === null) return { ok: false, reason: 'invalid_version', version: range };
+      chosen = ranges.maxSatisfying(versions, range, { loose: true });
     }
     const language0 = pool[0]!.language;
     if (!chosen) return { ok: false, reason: 'unknown_version', language: language0, range: version ?? '*', versions: versions.sort(compareVersions).reverse() };
@@ -200,14 +206,17 @@ export class RuntimeCatalog {
   }
 }
 
+/** Orders versions by their first three numbers (as semver's coerce reads them), then as text. */
 function compareVersions(a: string, b: string): number {
-  const va = semver.coerce(a, { loose: true });
-  const vb = semver.coerce(b, { loose: true });
-  if (va && vb) {
-    const byVersion = semver.compare(va, vb);
-    if (byVersion !== 0) return byVersion;
-  }
+  const na = versionNumbers(a);
+  const nb = versionNumbers(b);
+  for (let i = 0; i < 3; i++) if (na[i] !== nb[i]) return na[i]! - nb[i]!;
   return a.localeCompare(b);
+}
+
+function versionNumbers(version: string): [number, number, number] {
+  const parts = /(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(version);
+  return parts ? [Number(parts[1]), Number(parts[2] ?? 0), Number(parts[3] ?? 0)] : [-1, -1, -1];
 }
 
 /** Names considered for suggestions at most: a hostile node's huge list must not cost seconds per call. */

@@ -42,6 +42,8 @@ export interface ClusterOptions {
   events?: ClusterEvents;
   /** Start active health checks (default true). */
   healthChecks?: boolean;
+  /** Wait this long before the first round (a stdio server answers its client's first messages first). */
+  healthChecksAfterMs?: number;
   /** The other pistom processes serving the same nodes (a shared store); absent: this process alone. */
   fleet?: Fleet;
   /** Identifies this process in ejection records; PROCESS_ID by default. */
@@ -125,7 +127,7 @@ export class Cluster {
       onUnresponsive: (host, why) => this.redispatch(host, `node ${host.name} stopped answering: ${why}`),
     });
     this.applyNodes(config.nodes);
-    if (options.healthChecks !== false) this.health.start();
+    if (options.healthChecks !== false) this.health.start(options.healthChecksAfterMs);
   }
 
   get settings(): ResolvedConfig {

@@ -38,6 +38,7 @@ export class HealthChecker {
   private readonly streaks = new Map<string, Streak>();
   private readonly probing = new Set<string>();
   private roundTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
   private roundRunning = false;
   private targets: HealthTarget[] = [];
@@ -56,13 +57,21 @@ export class HealthChecker {
     for (const name of [...this.streaks.keys()]) if (!targets.some((t) => t.host.name === name)) this.streaks.delete(name);
   }
 
-  start(): void {
-    if (this.roundTimer || this.closed) return;
-    void this.checkAll();
-    this.roundTimer = setInterval(() => void this.checkAll(), this.options.intervalMs);
-    this.roundTimer.unref();
-    this.recheckTimer = setInterval(() => this.recheckOutOfRotation(), this.options.recheckMs);
-    this.recheckTimer.unref();
+  /** Starts the rounds, the first one after `delayMs`. */
+  start(delayMs = 0): void {
+    if (this.roundTimer || this.startTimer || this.closed) return;
+    const begin = () => {
+      this.startTimer = undefined;
+      if (this.closed) return;
+      void this.checkAll();
+      this.roundTimer = setInterval(() => void this.checkAll(), this.options.intervalMs);
+      this.roundTimer.unref();
+      this.recheckTimer = setInterval(() => this.recheckOutOfRotation(), this.options.recheckMs);
+      this.recheckTimer.unref();
+    };
+    if (delayMs <= 0) return begin();
+    this.startTimer = setTimeout(begin, delayMs);
+    this.startTimer.unref();
   }
 
   /** One round of checks over every node (skipped if the previous round is still running). */
@@ -127,6 +136,7 @@ export class HealthChecker {
 
   close(): void {
     this.closed = true;
+    if (this.startTimer) clearTimeout(this.startTimer);
     if (this.roundTimer) clearInterval(this.roundTimer);
     if (this.recheckTimer) clearInterval(this.recheckTimer);
     this.roundTimer = this.recheckTimer = undefined;

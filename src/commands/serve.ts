@@ -11,9 +11,9 @@ import { createPistom, type Pistom } from '../app.js';
 import { PROCESS_ID } from '../cluster/cluster.js';
 import type { Shared } from '../shared/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { PistomHttpServer } from '../mcp/http/server.js';
+import type { PistomHttpServer } from '../mcp/http/server.js';
 import { serveStdio, type StdioConnection } from '../mcp/stdio.js';
-import { createMetrics, serveMetrics, type Metrics, type MetricsServer } from '../metrics.js';
+import type { Metrics, MetricsServer } from '../metrics.js';
 import { numberFlag, parseFlags } from '../util/usage.js';
 import { parseHostPort } from './flags.js';
 
@@ -57,6 +57,9 @@ const RESTART_ONLY = ['http', 'health', 'catalog', 'shared', 'metrics'] as const
 /** How long start-up waits for the fleet's Redis before serving with local limits. */
 const REDIS_START_WAIT_MS = 2_000;
 
+/** Over stdio, when the first health round starts (after the client's first messages are answered). */
+const STDIO_FIRST_PROBE_AFTER_MS = 250;
+
 /** How long the process may linger after a clean shutdown before it is made to exit. */
 const EXIT_SAFETY_MS = 3_000;
 
@@ -82,10 +85,21 @@ export async function runServe(argv: string[]): Promise<number> {
 
   const config = await load();
   const logger = createLogger(config.log.level);
-  const metrics = createMetrics({ cacheMs: config.metrics.cache_ms });
+  // Serving loads only what it needs: no HTTP front over stdio, and no metrics where nothing can
+  // read them (stdio without --metrics): an agent's stdio server starts the faster for it.
+  const metrics = config.http.enabled || metricsAddress ? (await import('../metrics.js')).createMetrics({ cacheMs: config.metrics.cache_ms }) : undefined;
   const shared = await connectShared(config, logger, metrics);
-  const pistom = createPistom(config, { logger, ...metrics.instrumentation, events: withLogging(metrics.instrumentation.events ?? {}, logger), shared, processId: PROCESS_ID });
-  metrics.bind(pistom);
+  const pistom = createPistom(config, {
+    logger,
+    ...metrics?.instrumentation,
+    events: withLogging(metrics?.instrumentation.events ?? {}, logger),
+    shared,
+    processId: PROCESS_ID,
+    // Over stdio the client's first messages (initialize, tools/list) are answered before the nodes
+    // are probed: loading the HTTP client and probing would otherwise delay every agent's start.
+    healthChecksAfterMs: config.http.enabled ? 0 : STDIO_FIRST_PROBE_AFTER_MS,
+  });
+  metrics?.bind(pistom);
   const server = new Server({ pistom, metrics, logger, config, load, graceMs });
   try {
     await server.start({ http: config.http.enabled, metricsAddress });
@@ -98,7 +112,8 @@ export async function runServe(argv: string[]): Promise<number> {
 
 interface ServerParts {
   pistom: Pistom;
-  metrics: Metrics;
+  /** Undefined where nothing can read metrics (stdio without --metrics). */
+  metrics: Metrics | undefined;
   logger: Logger;
   config: ResolvedConfig;
   /** Reads the configuration again (SIGHUP). */
@@ -109,7 +124,7 @@ interface ServerParts {
 /** The running process: transports, signals, reload and shutdown. */
 class Server {
   private readonly pistom: Pistom;
-  private readonly metrics: Metrics;
+  private readonly metrics: Metrics | undefined;
   private readonly logger: Logger;
   private readonly load: () => Promise<ResolvedConfig>;
   private readonly graceMs: number;
@@ -155,16 +170,18 @@ class Server {
     process.on('uncaughtException', this.onUncaughtException);
     const readyDetail = pistom.shared ? () => ({ shared: pistom.shared!.status() }) : undefined;
     if (options.metricsAddress) {
-      this.metricsServer = await serveMetrics({ ...options.metricsAddress, endpoint: this.metrics.endpoint, ready: () => this.stopping === undefined && pistom.ready(), readyDetail });
+      const { serveMetrics } = await import('../metrics.js');
+      this.metricsServer = await serveMetrics({ ...options.metricsAddress, endpoint: this.metrics!.endpoint, ready: () => this.stopping === undefined && pistom.ready(), readyDetail });
       logger.info({ url: `${this.metricsServer.url}/metrics` }, 'serving metrics');
       process.stderr.write(`pistom metrics on ${this.metricsServer.url}/metrics\n`);
     }
     if (options.http) {
+      const { PistomHttpServer } = await import('../mcp/http/server.js');
       this.http = new PistomHttpServer({
         http: this.config.http,
         createMcpServer: pistom.createMcpServer,
         ready: pistom.ready,
-        metrics: this.config.metrics.on_http_port ? this.metrics.endpoint : undefined,
+        metrics: this.config.metrics.on_http_port ? this.metrics?.endpoint : undefined,
         logger,
         nodeConnections: this.config.nodes.length * this.config.client.connections,
         rateLimiter: pistom.shared?.clientLimit,
@@ -209,14 +226,15 @@ class Server {
     const { logger } = this;
     logger.info({ reason, grace_ms: this.graceMs, queued: this.pistom.router.queueSize, running: this.pistom.router.running }, 'shutting down');
     this.http?.beginDrain();
-    await this.pistom.router.drain(this.graceMs);
+    // A stdio client that closed its input may still read the answers to what it sent: serve them.
+    await this.pistom.router.drain(this.graceMs, { finishQueued: reason === 'stdin closed' });
     // The last answers travel to their transport through a few promise turns: let them leave.
     await new Promise((resolve) => setImmediate(resolve));
     await this.http?.close();
     await this.stdio?.close().catch(() => undefined);
     await this.metricsServer?.close();
     await this.pistom.close();
-    this.metrics.close();
+    this.metrics?.close();
     process.off('SIGTERM', this.onStop);
     process.off('SIGINT', this.onStop);
     process.off('SIGHUP', this.onReload);
@@ -233,7 +251,7 @@ class Server {
     try {
       next = await this.load();
     } catch (error) {
-      this.metrics.reloaded('refused');
+      this.metrics?.reloaded('refused');
       if (error instanceof ConfigError) logger.error({ problems: error.problems, source: error.source }, 'reload refused: the new configuration is invalid; keeping the old one');
       else logger.error({ err: error }, 'reload failed; keeping the old configuration');
       return;
@@ -244,7 +262,7 @@ class Server {
     const restartOnly = RESTART_ONLY.filter((section) => !isDeepStrictEqual(this.config[section], next[section]));
     const budgetChanged = next.retry.budget_ratio !== this.config.retry.budget_ratio || next.retry.budget_min_per_s !== this.config.retry.budget_min_per_s;
     this.config = next;
-    this.metrics.reloaded('ok');
+    this.metrics?.reloaded('ok');
     logger.info({ ...changes, nodes: next.nodes.map((node) => node.name) }, 'configuration reloaded');
     if (restartOnly.length > 0 || budgetChanged) {
       logger.warn({ sections: [...restartOnly, ...(budgetChanged ? ['retry.budget_*'] : [])] }, 'these settings changed but apply only after a restart');
@@ -256,10 +274,10 @@ class Server {
  * The fleet's shared store, when shared.redis_url is set (loaded only then). Start-up waits a
  * moment for Redis; if it does not answer, pistom serves with local limits and says so.
  */
-async function connectShared(config: ResolvedConfig, logger: Logger, metrics: Metrics): Promise<Shared | undefined> {
+async function connectShared(config: ResolvedConfig, logger: Logger, metrics: Metrics | undefined): Promise<Shared | undefined> {
   if (!config.shared.redis_url) return undefined;
   const { createShared } = await import('../shared/index.js');
-  const shared = createShared(config, { processId: PROCESS_ID, logger, events: metrics.fleetEvents });
+  const shared = createShared(config, { processId: PROCESS_ID, logger, events: metrics?.fleetEvents });
   if (!(await shared.waitUntilUp(REDIS_START_WAIT_MS))) {
     const reason = shared.status().reason ?? 'no answer yet';
     logger.warn({ shared: 'local', reason, local_limit: shared.status().local_limit }, 'Redis is unreachable at start: serving with local limits until it answers');

@@ -2,9 +2,11 @@
  * Tool schemas as clients read them, written in the portable subset: nullable fields as `anyOf`
  * branches with one `type` each (not `type: ["number", "null"]`, which single-type dialects such
  * as the OpenAPI subset behind Gemini function declarations reject), and open objects as
- * `additionalProperties: true` (not `{}`). The zod schemas stay the source of truth.
+ * `additionalProperties: true` (not `{}`). The zod schemas stay the source of truth: they validate,
+ * and their JSON Schema is written once, the first time a client lists the tools (not compiled into
+ * a second validator at start, which cost most of pistom's start-up).
  */
-import { fromJsonSchema, type JsonSchemaType, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 type Node = Record<string, unknown>;
@@ -25,7 +27,16 @@ function portable(node: unknown): unknown {
   return out;
 }
 
-/** The JSON Schema of a zod schema, made portable, as the SDK takes it for tools/list. */
+/** A zod schema that validates as itself and describes itself in portable JSON Schema, for tools/list. */
 export function portableSchema(schema: z.ZodType, io: 'input' | 'output'): StandardSchemaWithJSON {
-  return fromJsonSchema(portable(z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' })) as JsonSchemaType);
+  let json: Record<string, unknown> | undefined;
+  const describe = () => (json ??= portable(z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' })) as Record<string, unknown>);
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'pistom',
+      validate: (value) => schema['~standard'].validate(value),
+      jsonSchema: { input: describe, output: describe },
+    },
+  };
 }

@@ -3,7 +3,7 @@
  * request that covers the whole answer however slowly it arrives, a cap on how much of an answer
  * is read, and the node's API base path. What comes back is classified by ./outcome.ts.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { Redactor, displayUrl } from '../util/redact.js';
 import {
   AttemptAbort,
@@ -69,7 +69,12 @@ export class PistonClient {
   readonly name: string;
   /** The API's base URL, safe to show. */
   readonly baseUrl: string;
-  private readonly pool: Pool;
+  /** Opened on the first request: loading undici is a fifth of a stdio server's start-up. */
+  private pool: Pool | undefined;
+  private opening: Promise<Pool> | undefined;
+  private closed = false;
+  private readonly origin: string;
+  private readonly poolOptions: Pool.Options;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly maxResponseBytes: number;
@@ -85,13 +90,23 @@ export class PistonClient {
     this.maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
     this.maxRuntimes = options.maxRuntimes ?? 1000;
     this.redactor = options.redactor ?? Redactor.none;
-    this.pool = new Pool(url.origin, {
+    this.origin = url.origin;
+    this.poolOptions = {
       connections: options.connections ?? 64,
       connect: { timeout: options.connectTimeoutMs ?? 2000 },
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
       pipelining: 1,
+    };
+  }
+
+  private open(): Promise<Pool> {
+    this.opening ??= import('undici').then(({ Pool }) => {
+      this.pool = new Pool(this.origin, this.poolOptions);
+      if (this.closed) void this.pool.destroy();
+      return this.pool;
     });
+    return this.opening;
   }
 
   /** The full URL of an API path, safe to show. */
@@ -148,7 +163,8 @@ export class PistonClient {
     else caller?.addEventListener('abort', onCallerAbort, { once: true });
     const timer = setTimeout(() => controller.abort(new AttemptAbort('timeout', `no whole answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     try {
-      const response = await this.pool.request({
+      const pool = this.pool ?? (await this.open());
+      const response = await pool.request({
         method,
         path,
         headers: body === undefined ? { ...this.headers, ...ACCEPT_JSON } : { ...this.headers, ...JSON_HEADERS },
@@ -182,8 +198,10 @@ export class PistonClient {
   }
 
   async close(): Promise<void> {
-    if (this.pool.closed || this.pool.destroyed) return;
-    await this.pool.destroy();
+    this.closed = true;
+    const pool = this.pool ?? (this.opening ? await this.opening : undefined);
+    if (!pool || pool.closed || pool.destroyed) return;
+    await pool.destroy();
   }
 }
 

@@ -16,7 +16,7 @@ import type { ExecuteInput, ExecuteOutput } from '../request/schema.js';
 import * as errors from './call-errors.js';
 import type { RetryBudget } from './retry-budget.js';
 import { nextStep, type Settlement } from './retry-policy.js';
-import { resolveRoute, type Route } from './route.js';
+import { resolveRoute, versionRangesFor, type Route } from './route.js';
 import type { AttemptLabel, CallContext, CallReport, RouterHooks } from './types.js';
 
 export interface AttemptDeps {
@@ -117,7 +117,7 @@ export async function runAttempts(deps: AttemptDeps, route: Route, prepared: Pre
           if (fault && !deps.budget.tryRetry()) throw errors.afterAttempts(outcome, failures, report.attempts);
           if (step.refreshCatalog) {
             await cluster.refreshRuntimes(node);
-            const again = resolveRoute(await cluster.runtimes(), prepared, input.language, input.version, (name) => cluster.capsOf(name));
+            const again = resolveRoute(await cluster.runtimes(), prepared, input.language, input.version, (name) => cluster.capsOf(name), await versionRangesFor(input.version));
             if (again.version !== route.version || again.candidates.every((name) => excluded.has(name))) throw errors.afterAttempts(outcome, failures, report.attempts);
             candidates = again.candidates;
           }

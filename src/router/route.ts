@@ -4,7 +4,7 @@
  * (they offer exactly that runtime and their caps allow the request).
  */
 import type { NodeCaps } from '../config/schema.js';
-import { RuntimeCatalog, type CatalogEntry } from '../cluster/catalog.js';
+import { isNewestRange, RuntimeCatalog, type CatalogEntry, type VersionRanges } from '../cluster/catalog.js';
 import { requestFingerprint } from '../cluster/poison.js';
 import { CallError } from '../errors.js';
 import { buildBody, capViolation, type PreparedRequest } from '../request/prepare.js';
@@ -18,8 +18,13 @@ export interface Route {
   candidates: string[];
 }
 
-export function resolveRoute(entries: CatalogEntry[], prepared: PreparedRequest, language: string, version: string | undefined, capsOf: (node: string) => NodeCaps | undefined): Route {
-  const resolution = RuntimeCatalog.resolve(entries, language, version);
+/** semver, for a version range (only then: most calls ask for the newest version). */
+export async function versionRangesFor(version: string | undefined): Promise<VersionRanges | undefined> {
+  return isNewestRange(version) ? undefined : (await import('semver')).default;
+}
+
+export function resolveRoute(entries: CatalogEntry[], prepared: PreparedRequest, language: string, version: string | undefined, capsOf: (node: string) => NodeCaps | undefined, ranges?: VersionRanges): Route {
+  const resolution = RuntimeCatalog.resolve(entries, language, version, ranges);
   if (!resolution.ok) throw resolutionError(resolution, language);
   const choice = resolution.choice;
   const body = buildBody(prepared, choice.language, choice.version);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 /** The benchmarks, in the order a full run takes them. Other files in test/bench are helpers. */
 const BENCHMARKS: Record<string, string> = {
   overhead: 'time pistom adds to one execute call, over HTTP and stdio',
+  'cold-start': 'spawn to the first tools/list answer over stdio, with resident memory, against a bare SDK server',
   'http-throughput': 'calls/s over HTTP against the SDK stateless pattern and a bare echo',
   cluster: 'capacity share with 1-8 nodes',
   failures: 'a frozen node, a poison flood, a 4x slower node (with nginx), a node dying at half load',

@@ -159,7 +159,8 @@ describe('metrics and logs', () => {
       const m = await scrape(base);
       expect(m.value('pistom_tool_calls_total', { tool: 'execute', outcome: 'ok' })).toBe(1);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      // ready once the first health round has found a node (over stdio it starts a moment after the client's first messages)
+      await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 'readiness', stdio);
       stdio.signal('SIGTERM');
       expect(await stdio.exited).toBe(0);
     } finally {

@@ -37,6 +37,8 @@ function fleetConfig(nodes: Array<{ name: string; url: string }>, redisUrl: stri
     admission: { max_queue: 1000, max_wait_ms: 60_000 },
     ...(redisUrl ? { shared: { redis_url: redisUrl, lease_ms: 1_000 } } : {}),
     log: { level: 'info' },
+    // every scrape reads the state of the moment (the default caches /metrics for a second)
+    metrics: { cache_ms: 0 },
     ...extra,
   });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
+import semver from 'semver';
 import { RuntimeCatalog } from '../../src/cluster/catalog.js';
 import type { PistonRuntime } from '../../src/piston/types.js';
 
@@ -13,35 +14,35 @@ describe('RuntimeCatalog.resolve', () => {
   const entries = RuntimeCatalog.merge(new Map([['a', ALL], ['b', SMALL]]));
 
   it('matches names and aliases case-insensitively and takes the newest version across nodes', () => {
-    const result = RuntimeCatalog.resolve(entries, 'Python', '*');
+    const result = RuntimeCatalog.resolve(entries, 'Python', '*', semver);
     expect(result).toMatchObject({ ok: true, choice: { language: 'python', version: '3.12.0', nodes: ['a'] } });
-    expect(RuntimeCatalog.resolve(entries, 'PY3', undefined)).toMatchObject({ ok: true, choice: { language: 'python' } });
+    expect(RuntimeCatalog.resolve(entries, 'PY3', undefined, semver)).toMatchObject({ ok: true, choice: { language: 'python' } });
   });
 
   it('honours a semver range and lists every node with that exact version', () => {
-    expect(RuntimeCatalog.resolve(entries, 'python', '3.11')).toMatchObject({ ok: true, choice: { version: '3.11.2' } });
-    expect(RuntimeCatalog.resolve(entries, 'gcc', 'latest')).toMatchObject({ ok: true, choice: { language: 'c', version: '12.2.0', nodes: ['b'] } });
-    expect(RuntimeCatalog.resolve(entries, 'c', '10')).toMatchObject({ ok: true, choice: { version: '10.2.0', nodes: ['a'] } });
+    expect(RuntimeCatalog.resolve(entries, 'python', '3.11', semver)).toMatchObject({ ok: true, choice: { version: '3.11.2' } });
+    expect(RuntimeCatalog.resolve(entries, 'gcc', 'latest', semver)).toMatchObject({ ok: true, choice: { language: 'c', version: '12.2.0', nodes: ['b'] } });
+    expect(RuntimeCatalog.resolve(entries, 'c', '10', semver)).toMatchObject({ ok: true, choice: { version: '10.2.0', nodes: ['a'] } });
     const same = RuntimeCatalog.merge(new Map([['a', SMALL], ['b', SMALL]]));
-    const both = RuntimeCatalog.resolve(same, 'python', '3.x');
+    const both = RuntimeCatalog.resolve(same, 'python', '3.x', semver);
     expect(both.ok && both.choice.nodes.sort()).toEqual(['a', 'b']);
   });
 
   it('says which versions exist when the range matches none', () => {
-    const result = RuntimeCatalog.resolve(entries, 'python', '2.x');
+    const result = RuntimeCatalog.resolve(entries, 'python', '2.x', semver);
     expect(result.ok).toBe(false);
     expect(result).toMatchObject({ reason: 'unknown_version' });
     expect((result as { versions: string[] }).versions[0]).toBe('3.12.0');
   });
 
   it('suggests close names for an unknown language', () => {
-    const result = RuntimeCatalog.resolve(entries, 'pyhton', '*');
+    const result = RuntimeCatalog.resolve(entries, 'pyhton', '*', semver);
     expect(result).toMatchObject({ ok: false, reason: 'unknown_language' });
     expect((result as { suggestions: string[] }).suggestions).toContain('python');
   });
 
   it('rejects a version that is not a range', () => {
-    expect(RuntimeCatalog.resolve(entries, 'python', 'three')).toMatchObject({ ok: false, reason: 'invalid_version' });
+    expect(RuntimeCatalog.resolve(entries, 'python', 'three', semver)).toMatchObject({ ok: false, reason: 'invalid_version' });
   });
 });
 
