@@ -4,10 +4,10 @@
  * names, tools and outcome classes only: never URLs, headers or tokens.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Pistom, PistomOptions } from './app.js';
-import type { MetricsEndpoint } from './mcp/http/server.js';
+import { answerOps, type MetricsEndpoint } from './mcp/http/ops.js';
+import { closeServer, listen, sendJson } from './util/http.js';
 import type { FleetEvents } from './shared/fleet.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -188,51 +188,14 @@ export interface MetricsServer {
  * stdio server gets scraped, or an HTTP one on a port kept apart from /mcp.
  */
 export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
-  const sockets = new Set<Socket>();
+  const ops = { ready: options.ready, readyDetail: options.readyDetail, metrics: options.endpoint };
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'GET') return json(405, { error: 'only GET' });
-    if (path === '/healthz') return json(200, { status: 'ok' });
-    if (path === '/readyz') {
-      const ready = options.ready();
-      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...options.readyDetail?.() });
-    }
-    if (path === '/metrics') {
-      options.endpoint.render().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': options.endpoint.contentType });
-          res.end(text);
-        },
-        () => json(500, { error: 'metrics could not be rendered' }),
-      );
-      return;
-    }
-    json(404, { error: `no route ${path}; this listener serves /metrics, /healthz and /readyz` });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+    const path = (req.url ?? '/').split('?')[0]!;
+    void answerOps(req, res, path, ops).then((answered) => {
+      if (!answered) sendJson(res, 404, { error: `no route ${path}; this listener serves /metrics, /healthz and /readyz` });
     });
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Scrapers keep connections alive; nothing here is worth waiting for.
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+  const url = await listen(server, options.port, options.host);
+  // Scrapers keep connections alive; nothing here is worth waiting for.
+  return { url, close: () => closeServer(server) };
 }

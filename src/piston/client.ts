@@ -3,7 +3,8 @@
  * request that covers the whole answer however slowly it arrives, a cap on how much of an answer
  * is read, and the node's API base path. What comes back is classified by ./outcome.ts.
  */
-import type { Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
+import { readCapped } from '../util/http.js';
 import { Redactor, displayUrl } from '../util/redact.js';
 import {
   AttemptAbort,
@@ -56,13 +57,6 @@ function credentialsHeader(url: URL): Record<string, string> {
 export function apiBasePath(url: URL): string {
   const path = url.pathname.replace(/\/+$/, '');
   return path === '' ? PISTON_API_PREFIX : path;
-}
-
-class AnswerTooLarge extends Error {
-  readonly code = 'ANSWER_TOO_LARGE';
-  constructor(readonly limit: number) {
-    super(`answer over ${limit} bytes`);
-  }
 }
 
 export class PistonClient {
@@ -173,7 +167,7 @@ export class PistonClient {
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });
-      const text = await this.readCapped(response.body);
+      const text = await readCapped(response.body, this.maxResponseBytes);
       return { status: response.statusCode, text };
     } catch (error) {
       return { error, abortReason: controller.signal.aborted ? controller.signal.reason : undefined };
@@ -181,20 +175,6 @@ export class PistonClient {
       clearTimeout(timer);
       caller?.removeEventListener('abort', onCallerAbort);
     }
-  }
-
-  private async readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxResponseBytes) {
-        body.destroy();
-        throw new AnswerTooLarge(this.maxResponseBytes);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
   }
 
   async close(): Promise<void> {

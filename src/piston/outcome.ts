@@ -189,7 +189,7 @@ export function classifyError(error: unknown, abortReason: unknown, context: Cla
   if (BEFORE_SEND_CODES.has(code)) return fault('connect', false, `cannot connect to node ${context.node} (${code})`);
   if (CLOSED_CODES.has(code)) return fault('closed', false, `the connection pool of node ${context.node} is closed`);
   if (TIMEOUT_CODES.has(code)) return fault('timeout', true, `node ${context.node} did not answer in time`);
-  if (code === 'ANSWER_TOO_LARGE') return fault('too_large', true, `node ${context.node} answered more than ${(error as { limit?: number }).limit ?? 'the allowed'} bytes`);
+  if (code === 'BODY_TOO_LARGE') return fault('too_large', true, `node ${context.node} answered more than ${(error as { limit?: number }).limit ?? 'the allowed'} bytes (client.max_response_bytes)`);
   return fault('reset', true, `the connection to node ${context.node} broke after the request was sent (${code})`);
 }
 

@@ -4,6 +4,7 @@ import { apiBasePath } from '../../piston/client.js';
 import { classifyExecuteAnswer } from '../../piston/outcome.js';
 import { PistonRuntimeList } from '../../piston/types.js';
 import { outcomeOfAttempt, type Outcome } from '../outcome.js';
+import { readCapped } from '../../util/http.js';
 import { displayUrl } from '../../util/redact.js';
 import { classifyThrown } from './errors.js';
 import type { BenchRequest, RuntimeInfo, Target, TargetContext } from './target.js';
@@ -17,10 +18,6 @@ interface PistonNode {
   /** The execute URL without credentials, for messages. */
   executeUrl: string;
   pool: Pool;
-}
-
-class ResponseTooLarge extends Error {
-  readonly code = 'RESPONSE_TOO_LARGE';
 }
 
 export function createPistonTarget(urls: string[], context: TargetContext): Target {
@@ -46,7 +43,7 @@ export function createPistonTarget(urls: string[], context: TargetContext): Targ
       headers: context.headers,
       signal,
     });
-    const text = await readCapped(response.body);
+    const text = await readCapped(response.body, MAX_RESPONSE_BYTES);
     if (response.statusCode !== 200) {
       throw new Error(`${node.name}: GET ${node.basePath}/runtimes answered HTTP ${response.statusCode}`);
     }
@@ -65,7 +62,7 @@ export function createPistonTarget(urls: string[], context: TargetContext): Targ
         body,
         signal,
       });
-      const text = await readCapped(response.body);
+      const text = await readCapped(response.body, MAX_RESPONSE_BYTES);
       return outcomeOfAttempt(classifyExecuteAnswer(response.statusCode, text, { node: node.name, url: node.executeUrl, redact: (t) => t }));
     } catch (error) {
       return classifyThrown(error, signal, true);
@@ -91,21 +88,6 @@ export function createPistonTarget(urls: string[], context: TargetContext): Targ
       await Promise.all(nodes.map((n) => n.pool.destroy().catch(() => undefined)));
     },
   };
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      const error = new ResponseTooLarge(`response larger than ${MAX_RESPONSE_BYTES} bytes`);
-      body.destroy(error);
-      throw error;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function safeJson(text: string): unknown {

@@ -1,20 +1,12 @@
 /** Small helpers to answer HTTP requests with JSON and JSON-RPC errors. */
 import type { ServerResponse } from 'node:http';
+import { sendJson } from '../../util/http.js';
 import { RPC } from '../protocol.js';
 
 export { RPC };
 
 export type JsonRpcId = string | number | null;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
 
 /** A JSON-RPC error answer; `id` is the request's when it is known, so the client can match it. */
 export function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}, id: JsonRpcId = null, data?: unknown): void {

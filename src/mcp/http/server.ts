@@ -14,13 +14,15 @@
  * sessions.ts; the queue share per client in router/admission.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { classifyInboundRequest, type AuthInfo, type McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { LEGACY_VERSIONS, MODERN_VERSIONS, SUPPORTED_VERSIONS, RPC, type Era } from '../protocol.js';
-import { readBody, BodyTooLargeError } from './body.js';
+import { BodyTooLargeError, closeServer, listen, readCapped, sendJson, urlOf } from '../../util/http.js';
+import { answerOps, type MetricsEndpoint, type OpsEndpoints } from './ops.js';
+
+export type { MetricsEndpoint } from './ops.js';
 import { RequestGuard, isLoopbackHost } from './guards.js';
 import { jsonDepthOver, requestIdOf } from './json-depth.js';
 import { ClientRateLimiter, type RateDecision, type RateLimiter } from './rate-limit.js';
@@ -29,15 +31,10 @@ import { callerAuthInfo } from '../caller.js';
 import { partsOf } from '../server.js';
 import { FastToolCalls } from './fast-call.js';
 import { MultiplexTransport } from './mux-transport.js';
-import { idOf, sendJson, sendRpcError } from './respond.js';
+import { idOf, sendRpcError } from './respond.js';
 import { SessionManager } from './sessions.js';
 import { standardHeaderProblem } from './standard-headers.js';
 import { handleStatelessPost, type AnswerBounds } from './stateless.js';
-
-export interface MetricsEndpoint {
-  contentType: string;
-  render(): Promise<string>;
-}
 
 export interface HttpServerOptions {
   http: Config['http'];
@@ -79,11 +76,14 @@ export class PistomHttpServer {
   private readonly logger: Logger;
   private readonly connections: ConnectionGate;
   private readonly bounds: AnswerBounds;
+  /** /healthz, /readyz and /metrics, answered as on the --metrics listener. */
+  private readonly ops: OpsEndpoints;
   private legs: Record<Era, Leg> | undefined;
   private sessions: SessionManager | undefined;
   private draining = false;
 
   constructor(private readonly options: HttpServerOptions) {
+    this.ops = { ready: options.ready, draining: () => this.draining, readyDetail: options.readyDetail, metrics: options.metrics };
     const http = options.http;
     this.logger = options.logger ?? silentLogger();
     if (!isLoopbackHost(http.host) && http.auth_tokens.length === 0 && !http.allow_unauthenticated_public) {
@@ -130,20 +130,11 @@ export class PistomHttpServer {
       return { server, transport, ...(parts && this.options.http.fast_path ? { fast: new FastToolCalls(parts, era) } : {}) };
     };
     this.legs = { modern: await leg('modern'), legacy: await leg('legacy') };
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.http.port, this.options.http.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.url;
+    return listen(this.server, this.options.http.port, this.options.http.host);
   }
 
   get url(): string {
-    const address = this.server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return urlOf(this.server);
   }
 
   /** Bytes of answers written for clients that have not read them yet (http.max_unread_answer_bytes). */
@@ -167,18 +158,8 @@ export class PistomHttpServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/readyz' && req.method === 'GET') {
-      const ready = !this.draining && this.options.ready();
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'shutting down' : 'no node can serve', ...this.options.readyDetail?.() });
-    }
-    if (path === '/metrics' && req.method === 'GET' && this.options.metrics) {
-      const text = await this.options.metrics.render();
-      res.writeHead(200, { 'content-type': this.options.metrics.contentType });
-      res.end(text);
-      return;
-    }
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (await answerOps(req, res, path, this.ops)) return;
     if (path === '/mcp') return this.handleMcp(req, res);
     sendJson(res, 404, { error: `no route ${req.method} ${path}; MCP is served at /mcp, health at /healthz and /readyz` });
   }
@@ -279,7 +260,7 @@ export class PistomHttpServer {
     }
     let body: string;
     try {
-      body = await readBody(req, this.options.http.max_body_bytes);
+      body = await readCapped(req, this.options.http.max_body_bytes, 'discard');
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         sendRpcError(res, 413, RPC.serverError, `request body over ${error.limit} bytes (http.max_body_bytes)`, { connection: 'close' });
@@ -305,10 +286,6 @@ export class PistomHttpServer {
     await this.sessions?.close();
     await this.legs?.modern.server.close().catch(() => undefined);
     await this.legs?.legacy.server.close().catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-      setTimeout(() => this.connections.destroyAll(), 1000).unref();
-    });
+    await closeServer(this.server, 1000);
   }
 }

@@ -18,6 +18,7 @@ import { apiLayout, normalizeBasePath, resolveRoute, type ApiLayout, type Route 
 import { RuntimeCatalog, type RuntimeSelection } from './runtimes.js';
 import { JobSlots } from './slots.js';
 import { validateExecute, type SimCaps } from './validate.js';
+import { closeServer, listen, urlOf } from '../../util/http.js';
 
 export interface SimServerConfig {
   host: string;
@@ -129,15 +130,8 @@ export class SimServer {
       socket.once('close', () => this.sockets.delete(socket));
     });
     server.on('clientError', (_error, socket: Socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    if (address && typeof address === 'object') this.port = address.port;
+    await listen(server, this.port, this.config.host);
+    this.port = Number(new URL(urlOf(server)).port);
     this.server = server;
     this.slots = new JobSlots(this.config.slots);
   }
@@ -149,10 +143,7 @@ export class SimServer {
     this.gate.reset();
     this.endAllWork();
     if (!server) return;
-    const closing = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    await closing;
+    await closeServer(server);
   }
 
   async close(): Promise<void> {
