@@ -111,7 +111,7 @@ export class Router {
     if (entries.length === 0) throw errors.noRuntimeList(this.cluster.status());
     const ranges = await versionRangesFor(input.version);
     const route = resolveRoute(entries, prepared, input.language, input.version, (node) => this.cluster.capsOf(node), ranges);
-    const poisoned = this.cluster.poison.request(route.fingerprint);
+    const poisoned = this.cluster.poison.size > 0 ? this.cluster.poison.request(route.fingerprint()) : undefined;
     if (poisoned) throw errors.poisoned(poisoned);
     this.budget.recordCall();
     const enqueued = performance.now();

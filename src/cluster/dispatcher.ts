@@ -18,7 +18,7 @@ export interface AttemptRequest {
   /** The Piston request body, serialized once per call. */
   body: string;
   /** Identifies the request across nodes (poison detection). */
-  fingerprint: string;
+  fingerprint: () => string;
   /** Deadline for this attempt's whole exchange. */
   timeoutMs: number;
   /** The call's cancellation. */
@@ -151,7 +151,7 @@ export class HostDispatcher {
   }
 
   /** Records the outcome in the host view, as the decision table says. */
-  private account(outcome: AttemptOutcome, permit: Permit, fingerprint: string, wireMs: number, now: number): { verdict?: SuspectVerdict } {
+  private account(outcome: AttemptOutcome, permit: Permit, fingerprint: () => string, wireMs: number, now: number): { verdict?: SuspectVerdict } {
     const host = this.host;
     switch (decide(outcome).accounting) {
       case 'success':
@@ -182,7 +182,7 @@ export class HostDispatcher {
       case 'suspect': {
         const fault = outcome as NodeFault;
         host.lastAnswerAt = now;
-        return { verdict: this.ledger.open(permit, fingerprint, faultSignature(fault), fault.message) };
+        return { verdict: this.ledger.open(permit, fingerprint(), faultSignature(fault), fault.message) };
       }
     }
   }

@@ -39,6 +39,11 @@ export class PoisonMemory {
     return this.requests.get(fingerprint);
   }
 
+  /** Requests remembered (none: nothing to look up). */
+  get size(): number {
+    return this.requests.size;
+  }
+
   isPoisonSignature(signature: string): boolean {
     return this.signatures.has(signature);
   }

@@ -151,7 +151,7 @@ function answer(outcome: AttemptOutcome, node: string, report: CallReport): Exec
 function rememberPoison(deps: AttemptDeps, route: Route, verdicts: SuspectVerdict[], last: AttemptOutcome): PoisonRecord {
   const fault = last as NodeFault;
   const record: PoisonRecord = { detail: fault.detail || fault.message, nodes: [...new Set(verdicts.map((verdict) => verdict.node))] };
-  deps.cluster.poison.remember(route.fingerprint, [...new Set(verdicts.map((verdict) => verdict.signature))], record);
+  deps.cluster.poison.remember(route.fingerprint(), [...new Set(verdicts.map((verdict) => verdict.signature))], record);
   deps.hooks.poisoned?.(record.nodes);
   deps.logger.warn({ nodes: record.nodes, detail: record.detail }, 'request failed the same way on two nodes: answered as a request error, charged to no node');
   return record;

@@ -13,7 +13,8 @@ export interface Route {
   language: string;
   version: string;
   body: string;
-  fingerprint: string;
+  /** Identifies the request body (a hash, computed only when needed: a poison check or a suspect fault). */
+  fingerprint: () => string;
   /** Nodes that offer the runtime and whose caps allow the request, in catalog order. */
   candidates: string[];
 }
@@ -44,7 +45,8 @@ export function resolveRoute(entries: CatalogEntry[], prepared: PreparedRequest,
     }
     throw new CallError('request_error', 'limit_over_cap', `${refusal.limit} ${refusal.value} is over every node's cap; the largest cap for ${choice.language}-${choice.version} is ${refusal.cap}`);
   }
-  return { language: choice.language, version: choice.version, body, fingerprint: requestFingerprint(body), candidates };
+  let fingerprint: string | undefined;
+  return { language: choice.language, version: choice.version, body, fingerprint: () => (fingerprint ??= requestFingerprint(body)), candidates };
 }
 
 function resolutionError(resolution: Exclude<ReturnType<typeof RuntimeCatalog.resolve>, { ok: true }>, language: string): CallError {

@@ -81,7 +81,7 @@ describe('the decision table', () => {
     it(`the dispatcher accounts it as "${decision.accounting}" in the host view`, async () => {
       const dispatcher = dispatcherAnswering(outcome);
       const host = dispatcher.host;
-      const result = await dispatcher.execute({ body: '{}', fingerprint: 'f', timeoutMs: 1000, signal: new AbortController().signal });
+      const result = await dispatcher.execute({ body: '{}', fingerprint: () => 'f', timeoutMs: 1000, signal: new AbortController().signal });
       expect(result.outcome).toBe(outcome);
       const window = host.breaker.window();
       switch (decision.accounting) {
