@@ -2,7 +2,7 @@
 /**
  * pistom's command line: serve | check | bench | sim | demo | schema.
  */
-import { enableCompileCache } from 'node:module';
+import nodeModule from 'node:module';
 import { UsageError, usageMessage } from './util/usage.js';
 import { VERSION } from './version.js';
 
@@ -32,12 +32,14 @@ Nodes come from --backend (repeatable), PISTOM_BACKENDS (comma-separated URLs) o
 file (--config or PISTOM_CONFIG). Other environment: PISTOM_LOG_LEVEL, PISTOM_AUTH_TOKENS,
 PISTOM_REDIS_URL (a Redis shared by a fleet of pistom processes: node limits, ejections,
 runtime lists, client limits and tasks; docs/deploy.md).
-Docs: README.md and docs/ in the repository.`;
+Docs: README.md and docs/ (in the package and the repository).`;
 
 // Every start of an agent's stdio server pays for compiling pistom and its dependencies: Node keeps
 // the compiled code in its cache folder (os.tmpdir()/node-compile-cache, or NODE_COMPILE_CACHE) so
 // that later starts skip it. Commands are imported below, after this line, so that they profit.
-enableCompileCache?.();
+// (Looked up on the module object: a named import would fail to load on a Node without it, before
+// the version check below could say so plainly.)
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const MINIMUM_NODE = [22, 20] as const;
 
@@ -45,7 +47,7 @@ const MINIMUM_NODE = [22, 20] as const;
 function nodeTooOld(): string | undefined {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   if (major > MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor >= MINIMUM_NODE[1])) return undefined;
-  return `pistom needs Node.js ${MINIMUM_NODE.join('.')} or newer; this is ${process.version} (${process.execPath}). In a checkout of the repository, npm scripts use the Node 22 that npm ci installs: npm start -- --backend URL, or node_modules/.bin/node dist/cli.js ...`;
+  return `pistom needs Node.js ${MINIMUM_NODE.join('.')} or newer; this is ${process.version} (${process.execPath}). In a checkout of the repository, npm scripts use the Node 22 that npm ci installs: npm start --silent -- --backend URL, or node_modules/.bin/node dist/cli.js ...`;
 }
 
 const SIMPLE_HELP: Record<string, string> = {

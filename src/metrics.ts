@@ -43,7 +43,14 @@ export function cachedRender(render: () => Promise<string>, cacheMs: number, now
   };
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean; cacheMs?: number } = {}): Metrics {
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  cacheMs?: number;
+  /** A shared store is configured: show the fleet's gauges (absent otherwise, so that no alert on them fires by mistake). */
+  shared?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pistom_' });
   const toolCalls = new Counter({ name: 'pistom_tool_calls_total', help: 'MCP tool calls by tool and outcome class.', labelNames: ['tool', 'outcome'], registers: [registry] });
@@ -96,11 +103,12 @@ export function createMetrics(options: { defaultMetrics?: boolean; cacheMs?: num
     g.reset();
     for (const host of hosts()) for (const reason of ['misconfigured', 'unresponsive']) g.set({ node: host.name, reason }, host.ejection?.reason === reason ? 1 : 0);
   });
-  gauge('pistom_shared_redis_up', "1 while the fleet's Redis answers, 0 while this process serves with local limits; absent without shared.redis_url.", [], (g) => {
-    g.reset();
-    const fleet = bound!.cluster.fleetSummary();
-    if (fleet) g.set(fleet.mode === 'redis' ? 1 : 0);
-  });
+  if (options.shared) {
+    gauge('pistom_shared_redis_up', "1 while the fleet's Redis answers, 0 while this process serves with local limits; absent without shared.redis_url.", [], (g) => {
+      const fleet = bound!.cluster.fleetSummary();
+      g.set(fleet?.mode === 'redis' ? 1 : 0);
+    });
+  }
   gauge('pistom_fleet_slots_held', 'Slots held on each node by every pistom process of the fleet, as last read from Redis (shared store only).', ['node'], (g) => {
     g.reset();
     for (const node of bound!.cluster.status()) if (node.fleet_slots_held !== undefined) g.set({ node: node.name }, node.fleet_slots_held);

@@ -33,15 +33,19 @@ const toMs = (us: number) => Math.round(us) / 1000;
 export function summarize(histogram: Histogram): LatencySummary {
   const count = histogram.totalCount;
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p99_9: 0, max: 0, stddev: 0 };
+  // HdrHistogram reports a percentile as the top of its bucket, which can lie just above the largest
+  // value recorded: no percentile is shown above the maximum.
+  const max = histogram.maxValue;
+  const at = (percentile: number) => toMs(Math.min(histogram.getValueAtPercentile(percentile), max));
   return {
     count,
-    min: toMs(histogram.getValueAtPercentile(0)),
+    min: at(0),
     mean: toMs(histogram.mean),
-    p50: toMs(histogram.getValueAtPercentile(50)),
-    p90: toMs(histogram.getValueAtPercentile(90)),
-    p99: toMs(histogram.getValueAtPercentile(99)),
-    p99_9: toMs(histogram.getValueAtPercentile(99.9)),
-    max: toMs(histogram.maxValue),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p99_9: at(99.9),
+    max: toMs(max),
     stddev: toMs(histogram.stdDeviation),
   };
 }

@@ -123,6 +123,7 @@ export class HealthChecker {
     streak.failed++;
     streak.ok = 0;
     const fault = outcome.fault;
+    host.lastError = { message: `${kind === 'probe' ? 'liveness probe' : 'health check'}: ${fault.message}`, at: new Date().toISOString() };
     if (fault.reason === 'misconfigured') {
       host.eject('misconfigured', fault.message);
       return;

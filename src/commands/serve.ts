@@ -84,10 +84,12 @@ export async function runServe(argv: string[]): Promise<number> {
   };
 
   const config = await load();
+  // Refused before anything starts (no node checks, no log lines around the refusal).
+  if (config.http.enabled) (await import('../mcp/http/guards.js')).refusePublicBindWithoutAuth(config.http);
   const logger = createLogger(config.log.level);
   // Serving loads only what it needs: no HTTP front over stdio, and no metrics where nothing can
   // read them (stdio without --metrics): an agent's stdio server starts the faster for it.
-  const metrics = config.http.enabled || metricsAddress ? (await import('../metrics.js')).createMetrics({ cacheMs: config.metrics.cache_ms }) : undefined;
+  const metrics = config.http.enabled || metricsAddress ? (await import('../metrics.js')).createMetrics({ cacheMs: config.metrics.cache_ms, shared: config.shared.redis_url !== undefined }) : undefined;
   const shared = await connectShared(config, logger, metrics);
   const pistom = createPistom(config, {
     logger,

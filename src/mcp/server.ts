@@ -126,7 +126,7 @@ export function createToolbox(router: Router, options: Pick<McpServerOptions, 'l
         const started = performance.now();
         const runtimes = await router.listRuntimes();
         scope.account('list_runtimes', 'ok', (performance.now() - started) / 1000);
-        const text = runtimes.length === 0 ? 'No runtimes: no node answered its runtime list.' : runtimes.map((r) => `${r.language} ${r.version} (aliases: ${r.aliases.join(', ') || 'none'}) on ${r.nodes.join(', ')}`).join('\n');
+        const text = runtimes.length === 0 ? `No runtimes: no node answered its runtime list (${whyNoRuntimes(router)}). See cluster_status and pistom check.` : runtimes.map((r) => `${r.language} ${r.version} (aliases: ${r.aliases.join(', ') || 'none'}) on ${r.nodes.join(', ')}`).join('\n');
         return { content: [{ type: 'text', text }], structuredContent: { runtimes } };
       },
     },
@@ -253,4 +253,12 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
   );
 
   return server;
+}
+
+/** Each node's state in a few words, for an empty runtime list. */
+function whyNoRuntimes(router: Router): string {
+  return router
+    .status()
+    .nodes.map((node) => `${node.name}: ${node.ejected ? `${node.ejected.reason}: ${node.ejected.detail}` : node.last_error ? node.last_error.message : node.health}`)
+    .join('; ');
 }

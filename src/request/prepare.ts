@@ -31,10 +31,17 @@ function checkFileName(name: string, index: number): void {
   if (name.includes('\\')) throw new InvalidRequestError(`${where} must use "/" as the folder separator, not "\\"`, 'invalid_file_name');
   if (name.startsWith('/')) throw new InvalidRequestError(`${where} "${name}" is absolute; file names must be relative to the job folder, e.g. "main.py" or "src/util.py"`, 'invalid_file_name');
   const normalized = posix.normalize(name);
-  // Piston refuses (HTTP 500) any name whose path relative to the job folder starts with "..",
-  // which covers "..x" and "..." as well as "../x"; a ".." segment anywhere is refused too.
-  if (normalized.startsWith('..') || name.split('/').includes('..')) {
-    throw new InvalidRequestError(`${where} "${name}" starts with ".." or climbs out of the job folder; Piston refuses such names. Use a path inside the folder that does not start with "..", e.g. "src/util.py"`, 'invalid_file_name');
+  // Piston refuses (HTTP 500) any name whose path relative to the job folder starts with "..":
+  // "../x" and "a/../../x" (outside the folder) but also "..x" and "..." (inside, yet refused).
+  // "a/../main.py" is main.py inside the folder, and runs.
+  if (normalized.startsWith('..')) {
+    const escapes = normalized === '..' || normalized.startsWith('../');
+    throw new InvalidRequestError(
+      escapes
+        ? `${where} "${name}" climbs out of the job folder; use a path inside it, e.g. "src/util.py"`
+        : `${where} "${name}" starts with "..", which Piston refuses (HTTP 500) even inside the job folder; rename it, e.g. "x${normalized.slice(2)}"`,
+      'invalid_file_name',
+    );
   }
   if (normalized === '.' || name.endsWith('/')) throw new InvalidRequestError(`${where} "${name}" names a folder, not a file`, 'invalid_file_name');
 }

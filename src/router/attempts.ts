@@ -109,16 +109,16 @@ export async function runAttempts(deps: AttemptDeps, route: Route, prepared: Pre
           return answer(outcome, node, report);
         case 'reject':
         case 'stop':
-          throw errors.afterAttempts(outcome, failures, report.attempts);
+          throw errors.afterAttempts(outcome, failures, report.attempts, node);
         case 'poisoned':
           throw errors.poisoned(poison!);
         case 'retry': {
           const fault = outcome.class === 'node_fault' && outcome.reason !== 'breaker_open';
-          if (fault && !deps.budget.tryRetry()) throw errors.afterAttempts(outcome, failures, report.attempts);
+          if (fault && !deps.budget.tryRetry()) throw errors.afterAttempts(outcome, failures, report.attempts, node);
           if (step.refreshCatalog) {
             await cluster.refreshRuntimes(node);
             const again = resolveRoute(await cluster.runtimes(), prepared, input.language, input.version, (name) => cluster.capsOf(name), await versionRangesFor(input.version));
-            if (again.version !== route.version || again.candidates.every((name) => excluded.has(name))) throw errors.afterAttempts(outcome, failures, report.attempts);
+            if (again.version !== route.version || again.candidates.every((name) => excluded.has(name))) throw errors.afterAttempts(outcome, failures, report.attempts, node);
             candidates = again.candidates;
           }
           if (fault) hooks.retried?.(node, (outcome as NodeFault).reason);

@@ -33,11 +33,11 @@ export function noRuntimeList(nodes: NodeStatus[]): CallError {
 }
 
 /** How a call ended after its last attempt, when that attempt gave no answer. */
-export function afterAttempts(last: AttemptOutcome, failures: NodeFault[], attempts: number): CallError {
+export function afterAttempts(last: AttemptOutcome, failures: NodeFault[], attempts: number, node?: string): CallError {
   if (last.class === 'cancelled') return cancelled(last.message);
   if (last.class === 'request_error') {
     if (last.code === 'unknown_runtime') return new CallError('request_error', 'unknown_runtime', `${last.message}, and no other node offers it; see list_runtimes`);
-    return new CallError('request_error', 'rejected_by_node', `the node refused the request: ${last.message}`);
+    return new CallError('request_error', 'rejected_by_node', `${node ? `node ${node}` : 'the node'} refused the request: ${last.message}${capHint(last.message, node)}`);
   }
   const real = failures.filter((fault) => fault.reason !== 'breaker_open');
   if (real.length > 0 && real.every((fault) => fault.reason === 'misconfigured')) {
@@ -74,4 +74,14 @@ function describeState(node: NodeStatus): string {
   if (node.breaker === 'open') return `breaker open for ${Math.ceil(node.breaker_retry_after_ms / 1000)} s more`;
   if (node.breaker === 'half_open') return 'breaker half-open, probe in progress';
   return 'busy';
+}
+
+/**
+ * Piston refuses a limit over its own cap. pistom checked the call against the caps it was told, so
+ * the two disagree: say which setting to correct.
+ */
+function capHint(message: string, node: string | undefined): string {
+  const over = /^(\w+) cannot exceed the configured limit of (\d+)/.exec(message);
+  if (!over) return '';
+  return `. pistom's caps for ${node ? `node ${node}` : 'this node'} allow more than the node does: set its caps.${over[1]} to ${over[2]} in the configuration (Piston does not report its limits)`;
 }

@@ -207,6 +207,16 @@ describe('node faults that real Piston nodes show', () => {
     expect((await client.call('execute', HELLO)).structuredContent!.node).toBe(sims[1]!.name);
   });
 
+  it("a node whose own cap is below pistom's configured cap: the refusal names the node and the setting to correct", async () => {
+    sims = [await startSimNode({ name: 'strict' })];
+    app = await startInProcess({ nodes: [{ name: 'strict', url: sims[0]!.url, caps: { run_timeout: 10_000 } }], health: { interval_ms: 60_000 } });
+    const client = await app.connect();
+    const result = await client.call('execute', { ...HELLO, run_timeout: 5000 });
+    expect(errorOf(result)).toMatchObject({ class: 'request_error', code: 'rejected_by_node' });
+    expect(result.content[0]!.text).toContain('node strict refused the request: run_timeout cannot exceed the configured limit of 3000');
+    expect(result.content[0]!.text).toContain('set its caps.run_timeout to 3000');
+  });
+
   it('a node addressed by its API base path (the public API form) serves; its root does not, and says it is configuration', async () => {
     sims = [await startSimNode({ name: 'public', basePath: '/api/v2/piston' })];
     app = await startInProcess({ nodes: [{ name: 'public', url: sims[0]!.apiUrl, caps: CAPS }, { name: 'wrong', url: sims[0]!.url, caps: CAPS }], health: { interval_ms: 60_000 }, balancer: { strategy: 'round-robin' } });

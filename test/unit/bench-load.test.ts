@@ -3,6 +3,7 @@ import { LoadGate } from '../../src/bench/load/gate.js';
 import { dueOffsetMs } from '../../src/bench/load/timing.js';
 import { splitCommandLine } from '../../src/bench/command-line.js';
 import { Redactor } from '../../src/util/redact.js';
+import { newHistogram, recordMs, summarize } from '../../src/bench/histogram.js';
 
 describe('open-loop schedule', () => {
   it('is a constant interval without a ramp', () => {
@@ -54,5 +55,15 @@ describe('helpers', () => {
   it('redacts header values and bearer tokens', () => {
     const redactor = new Redactor(Object.values({ Authorization: 'Bearer abc123', 'X-Key': 'k3y-v4lue' }));
     expect(redactor.redact('got abc123 and k3y-v4lue')).toBe('got [redacted] and [redacted]');
+  });
+});
+
+describe('latency summary', () => {
+  it('never shows a percentile above the largest value recorded (HdrHistogram buckets round up)', () => {
+    const histogram = newHistogram();
+    for (const ms of [1.2, 5.5, 42.9, 113.4, 113.4, 7.77]) recordMs(histogram, ms);
+    const summary = summarize(histogram);
+    for (const value of [summary.p50, summary.p90, summary.p99, summary.p99_9]) expect(value).toBeLessThanOrEqual(summary.max);
+    expect(summary.max).toBeCloseTo(113.4, 0);
   });
 });

@@ -28,6 +28,14 @@ describe('metrics', () => {
     return metrics;
   }
 
+  it('shows the shared store\'s gauges only where a shared store is configured', () => {
+    const without = make();
+    expect(without.registry.getSingleMetric('pistom_shared_redis_up')).toBeUndefined();
+    const withShared = createMetrics({ defaultMetrics: false, shared: true });
+    expect(withShared.registry.getSingleMetric('pistom_shared_redis_up')).toBeDefined();
+    withShared.close();
+  });
+
   it('records calls, attempts, retries and cluster events under their labels', async () => {
     const metrics = make();
     const { hooks, events, onToolCall } = metrics.instrumentation;

@@ -22,8 +22,8 @@ describe('request checks before anything is sent', () => {
   });
 
   it('accepts sub-folders, unnamed files, and dots that do not start the path', () => {
-    const prepared = prepareRequest(ExecuteInputSchema.parse({ language: 'py', files: [{ name: 'main.py', content: 'x' }, { name: 'pkg/mod.py', content: '' }, { content: 'y' }, { name: 'a/..b', content: '' }, { name: '.env', content: '' }] }));
-    expect(prepared.base.files).toHaveLength(5);
+    const prepared = prepareRequest(ExecuteInputSchema.parse({ language: 'py', files: [{ name: 'main.py', content: 'x' }, { name: 'pkg/mod.py', content: '' }, { content: 'y' }, { name: 'a/..b', content: '' }, { name: '.env', content: '' }, { name: 'b/../lib.py', content: '' }] }));
+    expect(prepared.base.files).toHaveLength(6);
   });
 
   it('wants code or files but not both, and one utf8 file', () => {

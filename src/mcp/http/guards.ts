@@ -120,3 +120,15 @@ function digest(value: string): Buffer {
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_NAMES.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
 }
+
+export class HttpStartError extends Error {
+  override readonly name = 'HttpStartError';
+}
+
+/** A non-loopback address without tokens is refused, unless the operator says something else authenticates. */
+export function refusePublicBindWithoutAuth(http: { host: string; auth_tokens: string[]; allow_unauthenticated_public: boolean }): void {
+  if (isLoopbackHost(http.host) || http.auth_tokens.length > 0 || http.allow_unauthenticated_public) return;
+  throw new HttpStartError(
+    `refusing to serve on ${http.host} without authentication: set auth tokens (http.auth_tokens or PISTOM_AUTH_TOKENS), bind to 127.0.0.1, or set http.allow_unauthenticated_public to true (--allow-public) if something else in front authenticates`,
+  );
+}

@@ -23,7 +23,9 @@ import { BodyTooLargeError, closeServer, listen, readCapped, sendJson, urlOf } f
 import { answerOps, type MetricsEndpoint, type OpsEndpoints } from './ops.js';
 
 export type { MetricsEndpoint } from './ops.js';
-import { RequestGuard, isLoopbackHost } from './guards.js';
+import { RequestGuard, refusePublicBindWithoutAuth } from './guards.js';
+
+export { HttpStartError } from './guards.js';
 import { jsonDepthOver, requestIdOf } from './json-depth.js';
 import { ClientRateLimiter, type RateDecision, type RateLimiter } from './rate-limit.js';
 import { ConnectionGate, fdBudget, openFileLimit } from './connections.js';
@@ -53,9 +55,6 @@ export interface HttpServerOptions {
   readyDetail?: () => Record<string, unknown>;
 }
 
-export class HttpStartError extends Error {
-  override readonly name = 'HttpStartError';
-}
 
 interface Leg {
   server: McpServer;
@@ -86,11 +85,7 @@ export class PistomHttpServer {
     this.ops = { ready: options.ready, draining: () => this.draining, readyDetail: options.readyDetail, metrics: options.metrics };
     const http = options.http;
     this.logger = options.logger ?? silentLogger();
-    if (!isLoopbackHost(http.host) && http.auth_tokens.length === 0 && !http.allow_unauthenticated_public) {
-      throw new HttpStartError(
-        `refusing to serve on ${http.host} without authentication: set auth tokens (http.auth_tokens or PISTOM_AUTH_TOKENS), bind to 127.0.0.1, or set http.allow_unauthenticated_public to true (--allow-public) if something else in front authenticates`,
-      );
-    }
+    refusePublicBindWithoutAuth(http);
     this.guard = new RequestGuard({ allowedHosts: http.allowed_hosts, allowedOrigins: http.allowed_origins, tokens: http.auth_tokens, bindHost: http.host });
     this.rateLimiter = options.rateLimiter ?? (http.rate_limit ? new ClientRateLimiter({ perSecond: http.rate_limit.per_second, burst: http.rate_limit.burst }) : undefined);
     this.bounds = { maxAnswerBytes: http.max_answer_bytes, unread: { held: 0, max: http.max_unread_answer_bytes }, logger: this.logger };
