@@ -2,14 +2,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { get } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = "const m = await import('./src/sim/cli.ts'); await m.runSimCli(process.argv.slice(1));";
 
+// A test that fails before it signals its child must not leave the child running.
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 function startCli(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; firstLine: Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
