@@ -1,20 +1,24 @@
 /**
  * `pistom check`: validates the config (every wrong field with its path) and probes each node:
- * reachable, Piston version, runtimes, latency. Exits 1 when a node is unusable, 2 on a bad config.
+ * reachable, Piston version, runtimes, latency; and, when a fleet shares Redis, that Redis answers.
+ * Exits 1 when a node or the shared store is unusable, 2 on a bad config.
  */
 import { ConfigError, loadConfig, type ConfigOverrides } from '../config/load.js';
 import { secretsOf, type NodeConfig } from '../config/schema.js';
 import { Redactor } from '../util/redact.js';
 import { PistonClient } from '../piston/client.js';
+import { probeRedis, type SharedStoreProbe } from '../shared/probe.js';
 import { numberFlag, parseFlags } from '../util/usage.js';
 
 const HELP = `pistom check [--config FILE | --backend URL ...] [--json] [--timeout-ms MS]
   Validates the configuration and probes every node: GET of its runtime list (http://host:2000/api/v2/runtimes
   for a self-hosted node, BASE/runtimes for a URL with a path) and, for a self-hosted node, GET / for its version.
+  With shared.redis_url (or PISTOM_REDIS_URL) it also connects to that Redis: PING and its version.
   --json            one JSON document on stdout instead of the table
   --timeout-ms MS   how long each probe may take (default 3000)
-  Exit code: 0 all nodes answer like Piston, 1 a node does not, 2 the configuration is invalid.
-  Node headers and URL credentials are used for the probes and never printed.`;
+  Exit code: 0 all nodes answer like Piston (and Redis answers, when configured), 1 a node or Redis does not,
+  2 the configuration is invalid.
+  Node headers, URL credentials and the Redis URL are used for the probes and never printed.`;
 
 export interface NodeProbe {
   name: string;
@@ -85,9 +89,19 @@ export async function runCheck(argv: string[]): Promise<number> {
     return 2;
   }
   const redactor = new Redactor(secretsOf(config));
-  const probes = await Promise.all(config.nodes.map((node) => probeNode(node, timeoutMs, redactor, config.catalog.max_runtimes)));
-  const ok = probes.every((probe) => probe.ok);
-  if (values.json) process.stdout.write(`${JSON.stringify({ ok, config: { ok: true, problems: [] }, nodes: probes }, null, 2)}\n`);
-  else process.stdout.write(`config ok (${config.nodes.length} node${config.nodes.length === 1 ? '' : 's'})\n${table(probes)}\n${ok ? 'all nodes ok' : `${probes.filter((p) => !p.ok).length} node(s) failed`}\n`);
+  const redisUrl = config.shared.redis_url;
+  const [probes, shared] = await Promise.all([
+    Promise.all(config.nodes.map((node) => probeNode(node, timeoutMs, redactor, config.catalog.max_runtimes))),
+    redisUrl === undefined ? Promise.resolve(null) : probeRedis(redisUrl, timeoutMs),
+  ]);
+  const nodesOk = probes.every((probe) => probe.ok);
+  const ok = nodesOk && (shared?.ok ?? true);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ok, config: { ok: true, problems: [] }, nodes: probes, shared }, null, 2)}\n`);
+  else process.stdout.write(`config ok (${config.nodes.length} node${config.nodes.length === 1 ? '' : 's'})\n${table(probes)}\n${shared ? `${sharedLine(shared)}\n` : ''}${nodesOk ? 'all nodes ok' : `${probes.filter((p) => !p.ok).length} node(s) failed`}\n`);
   return ok ? 0 : 1;
+}
+
+function sharedLine(probe: SharedStoreProbe): string {
+  if (probe.ok) return `shared store: ok (Redis ${probe.version ?? 'version unknown'}, PING ${probe.latency_ms} ms)`;
+  return `shared store: FAIL ${probe.error} (pistom would serve with per-process limits until Redis answers)`;
 }

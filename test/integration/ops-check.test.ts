@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimNode, type SimNode } from '../../src/sim/index.js';
 import { CLI, writeConfig } from '../helpers/pistom.js';
+import { startRedis } from '../helpers/redis-server.js';
 import { SECRET } from './ops-support.js';
 
 interface Run {
@@ -16,9 +17,9 @@ interface Run {
   stderr: string;
 }
 
-function check(args: string[]): Promise<Run> {
+function check(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'check', ...args], { env: { PATH: process.env.PATH ?? '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, 'check', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr });
     });
   });
@@ -117,6 +118,49 @@ describe('pistom check', () => {
     expect(report.nodes[0]!.latency_ms).toEqual(expect.any(Number));
     expect(report.nodes[1]).toMatchObject({ version: null, runtimes: null, latency_ms: null, error: expect.stringContaining('ECONNREFUSED') });
     expect(json.stdout + json.stderr).not.toContain(SECRET);
+  });
+
+  it('probes the fleet\'s Redis when one is configured (file or PISTOM_REDIS_URL), never printing its password', async () => {
+    sim = await startSimNode({ name: 'good' });
+    const redis = await startRedis({ password: SECRET });
+    try {
+      const file = writeConfig({ nodes: [{ name: 'good', url: sim.url }], shared: { redis_url: redis.url } });
+      const run = await check(['--config', file]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^shared store: ok \(Redis \d+\.\d+\.\d+, PING [\d.]+ ms\)$/m);
+      const json = JSON.parse((await check(['--config', file, '--json'])).stdout) as JsonReport & { shared: Record<string, unknown> };
+      expect(json.ok).toBe(true);
+      expect(json.shared).toMatchObject({ ok: true, version: expect.stringMatching(/^\d+\./), latency_ms: expect.any(Number), error: null });
+
+      const wrongPassword = redis.url.replace(encodeURIComponent(SECRET), 'not-the-password');
+      const refused = await check(['--backend', sim.url], { PISTOM_REDIS_URL: wrongPassword });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/^shared store: FAIL .*WRONGPASS.* \(pistom would serve with per-process limits until Redis answers\)$/m);
+      // The nodes themselves are fine, and the table says so.
+      expect(refused.stdout).toContain('all nodes ok');
+
+      await redis.kill();
+      const down = await check(['--config', file, '--json', '--timeout-ms', '1000']);
+      expect(down.code).toBe(1);
+      const report = JSON.parse(down.stdout) as JsonReport & { shared: Record<string, unknown> };
+      expect(report.ok).toBe(false);
+      expect(report.nodes[0]!.ok).toBe(true);
+      expect(report.shared).toMatchObject({ ok: false, version: null, latency_ms: null, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
+      for (const output of [run, refused, down]) {
+        expect(output.stdout + output.stderr).not.toContain(SECRET);
+        expect(output.stdout + output.stderr).not.toContain(encodeURIComponent(SECRET));
+        expect(output.stdout + output.stderr).not.toContain(redis.url);
+      }
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it('says nothing about a shared store when none is configured', async () => {
+    sim = await startSimNode({ name: 'good' });
+    const run = await check(['--backend', sim.url]);
+    expect(run.stdout).not.toContain('shared store');
+    expect((JSON.parse((await check(['--backend', sim.url, '--json'])).stdout) as { shared: unknown }).shared).toBeNull();
   });
 
   it('fails a node whose runtime list is not Piston\'s', async () => {
