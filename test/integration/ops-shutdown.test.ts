@@ -51,6 +51,15 @@ describe('graceful shutdown', () => {
     const ready = await getStatus(`${http.url}/readyz`);
     expect(ready).toEqual({ status: 503, body: { status: 'shutting down' } });
     await expect(client.call('execute', HELLO)).rejects.toThrow(/shutting down/);
+    // The refusal answers the request it refuses: its id comes back, with when to retry.
+    const late = await fetch(`${http.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'late-7', method: 'tools/call', params: { name: 'execute', arguments: HELLO } }),
+    });
+    expect(late.status).toBe(503);
+    expect(late.headers.get('retry-after')).toBe('1');
+    expect(await late.json()).toMatchObject({ jsonrpc: '2.0', id: 'late-7', error: { message: expect.stringMatching(/shutting down; retry on another replica/) } });
 
     const queuedResults = await Promise.all(queued);
     for (const result of queuedResults) {

@@ -33,7 +33,7 @@ import { callerAuthInfo } from '../caller.js';
 import { partsOf } from '../server.js';
 import { FastToolCalls } from './fast-call.js';
 import { MultiplexTransport } from './mux-transport.js';
-import { idOf, sendRpcError } from './respond.js';
+import { idOf, sendRpcError, type JsonRpcId } from './respond.js';
 import { SessionManager } from './sessions.js';
 import { standardHeaderProblem } from './standard-headers.js';
 import { handleStatelessPost, type AnswerBounds } from './stateless.js';
@@ -168,9 +168,9 @@ export class PistomHttpServer {
     const { clientKey } = verdict;
     // One token for the request now (before its body is read), one more for each further message of a batch below.
     if (this.rateLimiter && !(await this.charge(req, res, clientKey, 1))) return;
-    if (this.draining) {
+    if (this.draining && req.method !== 'POST') {
       req.resume();
-      return sendRpcError(res, 503, RPC.serverError, 'pistom is shutting down; retry on another replica', { 'retry-after': '1' });
+      return this.refuseWhileDraining(res, null);
     }
     // The caller's key travels with its requests (queue share, task and session ownership); the token itself never does.
     const authInfo: AuthInfo = callerAuthInfo(clientKey, verdict.authenticated);
@@ -183,6 +183,8 @@ export class PistomHttpServer {
     } catch (error) {
       return sendRpcError(res, 400, RPC.parseError, `Parse error: the body is not valid JSON (${(error as Error).message})`);
     }
+    // Refused after the (bounded) body is read, so that the answer carries the request's id.
+    if (this.draining) return this.refuseWhileDraining(res, idOf(parsed));
     if (Array.isArray(parsed)) {
       const max = this.options.http.max_batch;
       if (parsed.length > max) return sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request: a batch of ${parsed.length} messages; at most ${max} are accepted in one request (http.max_batch)`);
@@ -200,6 +202,10 @@ export class PistomHttpServer {
     if (outcome.kind === 'reject') return sendRpcError(res, outcome.httpStatus, outcome.code, outcome.message, {}, idOf(parsed), outcome.data);
     if (outcome.kind === 'modern') return this.handleModern(req, res, parsed, outcome.message.method, outcome.classification.revision, authInfo);
     return this.handleLegacy(req, res, parsed, authInfo);
+  }
+
+  private refuseWhileDraining(res: ServerResponse, id: JsonRpcId): void {
+    sendRpcError(res, 503, RPC.serverError, 'pistom is shutting down; retry on another replica', { 'retry-after': '1' }, id);
   }
 
   /** Takes `cost` rate-limit tokens for this client; false after answering 429. */
