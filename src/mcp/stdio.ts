@@ -6,6 +6,8 @@
  * The wire is pistom's own line transport so that:
  *  - a line that is not JSON is answered with -32700 (and logged at debug), not dropped;
  *  - a batch line (no revision that has batches uses stdio with them) is answered with -32600;
+ *  - every request that claims a protocol revision in its `_meta` envelope is checked, not only the
+ *    opening one (the SDK pins the connection's era on the first message and checks no later claim);
  *  - the end of stdin does not abort calls still running: `ended` resolves, the caller drains
  *    the router so those calls answer, then closes;
  *  - backpressure: while stdout is not being read (a write is refused until 'drain'), stdin is not
@@ -13,12 +15,12 @@
  *  - each answer's delivery (the write succeeded or failed) is reported for the call counts.
  */
 import { serveStdio as sdkServeStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
-import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server';
+import { PROTOCOL_VERSION_META_KEY, UnsupportedProtocolVersionError, type JSONRPCMessage, type McpServer, type RequestId, type Transport } from '@modelcontextprotocol/server';
 import type { DeliveryReport } from './delivery.js';
 import { partsOf } from './server.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { RPC, type Era } from './protocol.js';
+import { MODERN_VERSIONS, RPC, type Era } from './protocol.js';
 import { asJsonRpcMessage } from './http/jsonrpc.js';
 
 /** Newline-delimited JSON-RPC on two streams; answers lines it cannot use instead of dropping them. */
@@ -79,6 +81,13 @@ export class StdioLineTransport implements Transport {
       this.reply(RPC.invalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message (needs "jsonrpc": "2.0" and a "method" string, or a result/error with an id)', typeof id === 'string' || typeof id === 'number' ? id : null);
       return;
     }
+    const claimed = unsupportedRevisionOf(message);
+    if (claimed !== undefined) {
+      const error = new UnsupportedProtocolVersionError({ supported: [...MODERN_VERSIONS], requested: claimed });
+      this.logger.debug({ requested: claimed }, 'stdio: a request claiming an unsupported protocol revision; answered -32022');
+      void this.send({ jsonrpc: '2.0', id: (message as { id: RequestId }).id, error: { code: error.code, message: error.message, data: error.data } } as JSONRPCMessage).catch(() => undefined);
+      return;
+    }
     if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
       const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
       if (requestId !== undefined) this.delivery?.abandoned(requestId);
@@ -136,6 +145,15 @@ export class StdioLineTransport implements Transport {
     this.endedResolve();
     this.onclose?.();
   }
+}
+
+/** The revision a request's `_meta` envelope claims, when it is one this server does not speak. */
+function unsupportedRevisionOf(message: JSONRPCMessage): string | undefined {
+  if (!('method' in message) || !('id' in message)) return undefined;
+  const meta = (message.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  const claimed = meta?.[PROTOCOL_VERSION_META_KEY];
+  if (typeof claimed !== 'string') return undefined;
+  return (MODERN_VERSIONS as readonly string[]).includes(claimed) ? undefined : claimed;
 }
 
 export interface StdioConnection {

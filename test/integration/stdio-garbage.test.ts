@@ -162,7 +162,8 @@ it('answers what it cannot use: -32700 for a line that is not JSON, -32600 for a
   expect(await session.exited).toBe(0);
 });
 
-it('speaks 2026-07-28 when the connection opens with the per-request envelope', async () => {
+it('speaks 2026-07-28 when the connection opens with the per-request envelope, and checks every request\'s claimed revision', async () => {
+  const executedBefore = sim.stats().executed;
   const session = start();
   const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '0' } };
   session.send(rpc(1, 'server/discover', { _meta: meta }));
@@ -171,6 +172,16 @@ it('speaks 2026-07-28 when the connection opens with the per-request envelope', 
   session.send(rpc(2, 'tools/call', { name: 'execute', arguments: { language: 'python', code: printing('modern') }, _meta: meta }));
   const call = await session.answer(2);
   expect(call.result).toMatchObject({ resultType: 'complete', structuredContent: { run: { stdout: 'modern\n' } } });
+  // Every later request's claim is checked too, not only the one that opened the connection.
+  const claims = ['2099-01-01', 'garbage', '2025-11-25'];
+  claims.forEach((version, i) => session.send(rpc(3 + i, i === 1 ? 'tools/list' : 'tools/call', { name: 'execute', arguments: { language: 'python', code: printing('never') }, _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': version } })));
+  for (const [i, version] of claims.entries()) {
+    const refused = await session.answer(3 + i);
+    expect(refused.error).toMatchObject({ code: -32022, message: expect.stringContaining(version), data: { supported: ['2026-07-28'], requested: version } });
+  }
+  session.send(rpc(6, 'tools/list', { _meta: meta }));
+  expect((await session.answer(6)).result).toMatchObject({ resultType: 'complete' });
+  expect(sim.stats().executed).toBe(executedBefore + 1);
   session.child.stdin.end();
   expect(await session.exited).toBe(0);
 });
