@@ -94,11 +94,16 @@ export async function runCheck(argv: string[]): Promise<number> {
     Promise.all(config.nodes.map((node) => probeNode(node, timeoutMs, redactor, config.catalog.max_runtimes))),
     redisUrl === undefined ? Promise.resolve(null) : probeRedis(redisUrl, timeoutMs),
   ]);
-  const nodesOk = probes.every((probe) => probe.ok);
-  const ok = nodesOk && (shared?.ok ?? true);
+  const ok = probes.every((probe) => probe.ok) && (shared?.ok ?? true);
   if (values.json) process.stdout.write(`${JSON.stringify({ ok, config: { ok: true, problems: [] }, nodes: probes, shared }, null, 2)}\n`);
-  else process.stdout.write(`config ok (${config.nodes.length} node${config.nodes.length === 1 ? '' : 's'})\n${table(probes)}\n${shared ? `${sharedLine(shared)}\n` : ''}${nodesOk ? 'all nodes ok' : `${probes.filter((p) => !p.ok).length} node(s) failed`}\n`);
+  else process.stdout.write(`config ok (${config.nodes.length} node${config.nodes.length === 1 ? '' : 's'})\n${table(probes)}\n${shared ? `${sharedLine(shared)}\n` : ''}${summary(probes, shared)}\n`);
   return ok ? 0 : 1;
+}
+
+function summary(probes: NodeProbe[], shared: SharedStoreProbe | null): string {
+  const failed = probes.filter((p) => !p.ok).length;
+  const nodes = failed === 0 ? 'all nodes ok' : `${failed} node(s) failed`;
+  return shared && !shared.ok ? `${nodes}; the shared store (Redis) failed` : nodes;
 }
 
 function sharedLine(probe: SharedStoreProbe): string {

@@ -10,6 +10,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
 import { Redactor, urlSecrets } from '../util/redact.js';
+import { explainRedisError } from './redis-errors.js';
 
 export interface ConnectionOptions {
   url: string;
@@ -25,6 +26,8 @@ export interface ConnectionOptions {
 export type ConnectionState = 'connecting' | 'up' | 'down';
 
 const PROBE_INTERVAL_MS = 500;
+/** An error this recent explains a connection that closes. */
+const FRESH_ERROR_MS = 1_000;
 /** Reconnect attempts back off up to this. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
 
@@ -43,6 +46,8 @@ export class SharedConnection {
   lastError: string | undefined;
   /** How many times Redis went down since start. */
   outages = 0;
+  /** The last error ioredis reported, whatever the state, and when. */
+  private recentError: { text: string; at: number } | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     this.logger = options.logger;
@@ -70,7 +75,8 @@ export class SharedConnection {
       for (const handler of this.channels.get(channel) ?? []) handler(message);
     });
     this.client.on('ready', () => void this.probe());
-    this.client.on('close', () => this.markDown('the connection to Redis closed'));
+    // A refused AUTH or connect arrives as an error just before the close: that is the reason to show.
+    this.client.on('close', () => this.markDown(this.freshError() ?? 'the connection to Redis closed'));
     this.probeTimer = setInterval(() => void this.probe(), options.probeIntervalMs ?? PROBE_INTERVAL_MS);
     this.probeTimer.unref();
   }
@@ -130,14 +136,20 @@ export class SharedConnection {
     this.markDown(this.describe(error));
   }
 
-  /** An error's text without any part of the URL. */
+  /** An error's text without any part of the URL, with what to change when Redis's text does not say. */
   describe(error: unknown): string {
-    return this.redactor.redact(error instanceof Error ? error.message : String(error));
+    return explainRedisError(this.redactor.redact(error instanceof Error ? error.message : String(error)));
+  }
+
+  private freshError(): string | undefined {
+    return this.recentError && Date.now() - this.recentError.at < FRESH_ERROR_MS ? this.recentError.text : undefined;
   }
 
   private noteError(error: unknown): void {
+    const text = this.describe(error);
+    this.recentError = { text, at: Date.now() };
     if (this.stateValue === 'down' && this.lastError) return;
-    this.lastError = this.describe(error);
+    this.lastError = text;
   }
 
   private async probe(): Promise<void> {

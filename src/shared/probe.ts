@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { Redactor, urlSecrets } from '../util/redact.js';
+import { explainRedisError } from './redis-errors.js';
 
 export interface SharedStoreProbe {
   ok: boolean;
@@ -25,6 +26,8 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<Shared
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
     connectionName: 'pistom-check',
+    // Nothing to flush when the probe ends: do not hold the process for ioredis's default 2 s.
+    disconnectTimeout: 0,
   });
   // The root cause (WRONGPASS, ECONNREFUSED) arrives as an event; the promise only says the
   // connection closed.
@@ -41,7 +44,7 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<Shared
     return await Promise.race([look(redis), deadline]);
   } catch (error) {
     const reason = cause ?? error;
-    return { ok: false, version: null, latency_ms: null, error: redactor.redact(reason instanceof Error ? reason.message : String(reason)) };
+    return { ok: false, version: null, latency_ms: null, error: explainRedisError(redactor.redact(reason instanceof Error ? reason.message : String(reason))) };
   } finally {
     clearTimeout(timer);
     redis.disconnect();

@@ -135,9 +135,14 @@ describe('pistom check', () => {
       const wrongPassword = redis.url.replace(encodeURIComponent(SECRET), 'not-the-password');
       const refused = await check(['--backend', sim.url], { PISTOM_REDIS_URL: wrongPassword });
       expect(refused.code).toBe(1);
-      expect(refused.stdout).toMatch(/^shared store: FAIL .*WRONGPASS.* \(pistom would serve with per-process limits until Redis answers\)$/m);
-      // The nodes themselves are fine, and the table says so.
-      expect(refused.stdout).toContain('all nodes ok');
+      expect(refused.stdout).toMatch(/^shared store: FAIL WRONGPASS .*\(the user or password in the URL is wrong\) \(pistom would serve with per-process limits until Redis answers\)$/m);
+      // The nodes themselves are fine, and the summary says what failed.
+      expect(refused.stdout).toMatch(/^all nodes ok; the shared store \(Redis\) failed$/m);
+
+      const noPassword = `redis://127.0.0.1:${redis.port}`;
+      const unauthenticated = await check(['--backend', sim.url], { PISTOM_REDIS_URL: noPassword });
+      expect(unauthenticated.code).toBe(1);
+      expect(unauthenticated.stdout).toMatch(/^shared store: FAIL NOAUTH .*\(this Redis needs a password: put it in the URL/m);
 
       await redis.kill();
       const down = await check(['--config', file, '--json', '--timeout-ms', '1000']);
@@ -145,8 +150,8 @@ describe('pistom check', () => {
       const report = JSON.parse(down.stdout) as JsonReport & { shared: Record<string, unknown> };
       expect(report.ok).toBe(false);
       expect(report.nodes[0]!.ok).toBe(true);
-      expect(report.shared).toMatchObject({ ok: false, version: null, latency_ms: null, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
-      for (const output of [run, refused, down]) {
+      expect(report.shared).toMatchObject({ ok: false, version: null, latency_ms: null, error: expect.stringMatching(/ECONNREFUSED .*nothing listens at that address/) });
+      for (const output of [run, refused, unauthenticated, down]) {
         expect(output.stdout + output.stderr).not.toContain(SECRET);
         expect(output.stdout + output.stderr).not.toContain(encodeURIComponent(SECRET));
         expect(output.stdout + output.stderr).not.toContain(redis.url);

@@ -344,7 +344,9 @@ describe('a fleet of pistom processes sharing Redis', () => {
         for (const text of texts) expect(text).not.toContain(password);
       }
       expect((await getStatus(`${good!.url}/readyz`)).body).toMatchObject({ shared: { mode: 'redis' } });
-      expect((await getStatus(`${bad!.url}/readyz`)).body).toMatchObject({ shared: { mode: 'local' } });
+      // The reason shown is Redis's own (a refused password), not just a closed connection.
+      expect((await getStatus(`${bad!.url}/readyz`)).body).toMatchObject({ shared: { mode: 'local', reason: expect.stringMatching(/^WRONGPASS .*the user or password in the URL is wrong/) } });
+      expect(bad!.stderr()).toMatch(/"why":"WRONGPASS /);
     } finally {
       await locked.close();
     }
