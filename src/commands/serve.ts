@@ -91,6 +91,7 @@ export async function runServe(argv: string[]): Promise<number> {
   // read them (stdio without --metrics): an agent's stdio server starts the faster for it.
   const metrics = config.http.enabled || metricsAddress ? (await import('../metrics.js')).createMetrics({ cacheMs: config.metrics.cache_ms, shared: config.shared.redis_url !== undefined }) : undefined;
   const shared = await connectShared(config, logger, metrics);
+  if (shared === 'stopped') return 0;
   const pistom = createPistom(config, {
     logger,
     ...metrics?.instrumentation,
@@ -276,11 +277,25 @@ class Server {
  * The fleet's shared store, when shared.redis_url is set (loaded only then). Start-up waits a
  * moment for Redis; if it does not answer, pistom serves with local limits and says so.
  */
-async function connectShared(config: ResolvedConfig, logger: Logger, metrics: Metrics | undefined): Promise<Shared | undefined> {
+async function connectShared(config: ResolvedConfig, logger: Logger, metrics: Metrics | undefined): Promise<Shared | undefined | 'stopped'> {
   if (!config.shared.redis_url) return undefined;
   const { createShared } = await import('../shared/index.js');
   const shared = createShared(config, { processId: PROCESS_ID, logger, events: metrics?.fleetEvents });
-  if (!(await shared.waitUntilUp(REDIS_START_WAIT_MS))) {
+  // A SIGTERM or SIGINT during the wait stops pistom cleanly (exit 0), as it would once serving.
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const up = await Promise.race([shared.waitUntilUp(REDIS_START_WAIT_MS), signalled]).finally(() => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  });
+  if (typeof up === 'string') {
+    await shared.close();
+    logger.info({ signal: up }, 'stopped before serving: a signal arrived while waiting for Redis');
+    return 'stopped';
+  }
+  if (!up) {
     const reason = shared.status().reason ?? 'no answer yet';
     logger.warn({ shared: 'local', reason, local_limit: shared.status().local_limit }, 'Redis is unreachable at start: serving with local limits until it answers');
     process.stderr.write(`pistom: warning: Redis is unreachable (${reason}); serving with local limits (${shared.status().local_limit}) until it answers\n`);

@@ -46,6 +46,8 @@ export class SharedConnection {
   lastError: string | undefined;
   /** How many times Redis went down since start. */
   outages = 0;
+  /** Waits of waitUntilUp still running, settled (false) by close(). */
+  private readonly pendingWaits = new Set<(up: boolean) => void>();
   /** The last error ioredis reported, whatever the state, and when. */
   private recentError: { text: string; at: number } | undefined;
 
@@ -113,20 +115,22 @@ export class SharedConnection {
     };
   }
 
-  /** Resolves once Redis is up, or false after `timeoutMs`. */
+  /** Resolves once Redis is up, or false after `timeoutMs` or when the connection is closed. */
   async waitUntilUp(timeoutMs: number): Promise<boolean> {
     if (this.up) return true;
+    if (this.closed) return false;
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(false);
-      }, timeoutMs);
-      const off = this.onStateChange((state) => {
-        if (state !== 'up') return;
+      const settle = (up: boolean) => {
         clearTimeout(timer);
         off();
-        resolve(true);
+        this.pendingWaits.delete(settle);
+        resolve(up);
+      };
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      const off = this.onStateChange((state) => {
+        if (state === 'up') settle(true);
       });
+      this.pendingWaits.add(settle);
     });
   }
 
@@ -192,6 +196,7 @@ export class SharedConnection {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.probeTimer);
+    for (const settle of [...this.pendingWaits]) settle(false);
     this.listeners.clear();
     this.channels.clear();
     await Promise.all(

@@ -12,9 +12,10 @@
  *   - rediss:// (TLS) works, and the Redis URL's password never comes out.
  * Nothing asserts how long anything takes.
  */
+import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectHttp, writeConfig, type Connected } from '../helpers/pistom.js';
+import { CLI, connectHttp, writeConfig, type Connected } from '../helpers/pistom.js';
 import { modernRpc, rawRequest, type LooseJson } from '../helpers/raw-http.js';
 import { freePort, selfSignedCertificate, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
@@ -230,6 +231,26 @@ describe('a fleet of pistom processes sharing Redis', () => {
     stop = true;
     await Promise.all(workers);
     expect(failures(results)).toEqual([]);
+  });
+
+  it('a SIGTERM while start-up waits for Redis stops pistom cleanly (exit 0, no stack, a log line)', async () => {
+    const nodes = await startNodes(1, ['--time-scale', '0']);
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'serve', '--http', '127.0.0.1:0', '--config', fleetConfig(nodes, `redis://127.0.0.1:${port}`)], { env: { PATH: process.env.PATH ?? '', PISTOM_LOG_LEVEL: 'info' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // Redis refuses at once; start-up then waits for it to come back before it listens.
+      await waitFor(() => stderr.includes('Redis is unreachable: serving with local limits'), 'Redis judged down during start-up');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('"signal":"SIGTERM","msg":"stopped before serving: a signal arrived while waiting for Redis"');
+      expect(stderr).not.toContain('Redis is unreachable at start');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('Redis unreachable at start: serves with local limits, and says so in the log, a metric and /readyz', async () => {
