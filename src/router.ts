@@ -171,7 +171,7 @@ export class Router {
 
   async close(): Promise<void> {
     this.stopAccepting();
-    for (const controller of this.inflight) controller.abort(new AttemptAbort('cancelled', 'pistom is closing'));
+    for (const controller of this.inflight) controller.abort(new AttemptAbort('cancelled', 'pistom is closing and cancelled the run; send the call again (to another replica, or once pistom is back)'));
     await this.cluster.close();
   }
 }

@@ -40,7 +40,10 @@ export async function probeNode(node: NodeConfig, timeoutMs: number, redactor: R
     const list = await client.runtimes({ timeoutMs });
     if (list.ok) probe.latency_ms = Math.round((performance.now() - started) * 10) / 10;
     if (!list.ok) {
-      problems.push(`GET ${client.urlOf('/runtimes')}: ${list.fault.message}${list.fault.reason === 'misconfigured' ? '' : list.fault.detail ? ` (${list.fault.detail})` : ''}`);
+      const url = client.urlOf('/runtimes');
+      // Name the URL requested, once: a misconfigured node's message already does.
+      const request = list.fault.message.includes(url) ? '' : `GET ${url}: `;
+      problems.push(`${request}${list.fault.message}${list.fault.reason === 'misconfigured' ? '' : list.fault.detail ? ` (${list.fault.detail})` : ''}`);
     } else {
       probe.runtimes = list.runtimes.length;
       probe.languages = [...new Set(list.runtimes.map((runtime) => runtime.language))].sort();

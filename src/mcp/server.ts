@@ -172,6 +172,14 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
       supportedProtocolVersions: SUPPORTED_VERSIONS,
     },
   );
+  // A 2025-era method outside the specification is told what is served (the SDK answers the
+  // specification's own unserved methods). Not in the 2026-07-28 era: there an unknown method must
+  // be refused by the SDK's dispatch (HTTP 404), and a handler's error would travel with 200.
+  if (era === 'legacy') {
+    server.server.fallbackRequestHandler = async (request) => {
+      throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: "${String(request.method).slice(0, 100)}" is not a method this server answers; it serves MCP's tools (tools/list, tools/call), resources (resources/list, resources/read) and ping`);
+    };
+  }
   const ledger = new DeliveryLedger(options.onToolCall);
   const tools = options.toolbox ?? createToolbox(router, options);
   serverParts.set(server, { ledger, tools, serverInfo: SERVER_INFO });

@@ -52,7 +52,11 @@ describe('stateless HTTP at the JSON-RPC level', () => {
     expect(notification.status).toBe(202);
     const unknown = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'no/such/method' }) });
     expect(unknown.status).toBe(200);
-    expect(unknown.json()).toMatchObject({ id: 3, error: { code: -32601 } });
+    expect(unknown.json()).toMatchObject({ id: 3, error: { code: -32601, message: expect.stringMatching(/^Method not found: "no\/such\/method" is not a method this server answers; it serves MCP's tools \(tools\/list, tools\/call\)/) } });
+    // A message that is not JSON-RPC 2.0 is told what is required, and keeps its id.
+    const old = await rawRequest(url, { headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: '1.0', id: 4, method: 'tools/list' }) });
+    expect(old.status).toBe(400);
+    expect(old.json()).toMatchObject({ id: 4, error: { code: -32600, message: expect.stringContaining('not a JSON-RPC 2.0 message (needs "jsonrpc": "2.0"') } });
   });
 
   it('refuses GET and DELETE in stateless mode with 405', async () => {

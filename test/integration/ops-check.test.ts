@@ -95,9 +95,11 @@ describe('pistom check', () => {
     expect(rows.good).toMatch(/\sok\s+Piston v3\.1\.1/);
     // Each failure names the full URL pistom requested.
     expect(rows.down).toMatch(new RegExp(`FAIL.*GET ${unreachable}/api/v2/runtimes: cannot connect to node down \\(ECONNREFUSED\\)`));
-    expect(rows.nginx).toMatch(/FAIL.*GET http:\S+\/api\/v2\/runtimes: node nginx answered http:\S+ with JSON that is not a Piston runtime list \(not an array\)/);
+    expect(rows.nginx).toMatch(/FAIL\s.*node nginx answered http:\S+\/api\/v2\/runtimes with JSON that is not a Piston runtime list \(not an array\)/);
     expect(rows.html).toMatch(/FAIL.*GET http:\S+\/api\/v2\/runtimes: node html answered its runtime list with invalid JSON/);
     expect(rows.missing).toMatch(/FAIL.*node missing answered HTTP 404 for http:\S+\/api\/v2\/runtimes: that URL is not a Piston API/);
+    // The URL requested is named once.
+    expect(rows.missing!.split(`${notFound.url}/api/v2/runtimes`)).toHaveLength(2);
     expect(run.stdout).toContain('4 node(s) failed');
     expect(run.stdout + run.stderr).not.toContain(SECRET);
     expect(run.stdout).not.toContain('admin');

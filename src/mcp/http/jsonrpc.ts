@@ -13,6 +13,9 @@ function isId(value: unknown): boolean {
   return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
 }
 
+/** What a message that fails asJsonRpcMessage is told, over HTTP and stdio. */
+export const NOT_A_JSON_RPC_MESSAGE = 'not a JSON-RPC 2.0 message (needs "jsonrpc": "2.0" and a "method" string, with params an object when given and an id a string or integer when given; or a result/error with an id)';
+
 export function asJsonRpcMessage(value: unknown): JSONRPCMessage | undefined {
   if (!isObject(value) || value.jsonrpc !== '2.0') return undefined;
   if (value.params !== undefined && !isObject(value.params)) return undefined;

@@ -34,6 +34,7 @@ import { partsOf } from '../server.js';
 import { FastToolCalls } from './fast-call.js';
 import { MultiplexTransport } from './mux-transport.js';
 import { idOf, sendRpcError, type JsonRpcId } from './respond.js';
+import { asJsonRpcMessage, NOT_A_JSON_RPC_MESSAGE } from './jsonrpc.js';
 import { SessionManager } from './sessions.js';
 import { standardHeaderProblem } from './standard-headers.js';
 import { handleStatelessPost, type AnswerBounds } from './stateless.js';
@@ -190,6 +191,7 @@ export class PistomHttpServer {
       if (parsed.length > max) return sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request: a batch of ${parsed.length} messages; at most ${max} are accepted in one request (http.max_batch)`);
       if (this.rateLimiter && parsed.length > 1 && !(await this.charge(req, res, clientKey, parsed.length - 1))) return;
     }
+    if (!Array.isArray(parsed) && !asJsonRpcMessage(parsed)) return sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request: ${NOT_A_JSON_RPC_MESSAGE}`, {}, idOf(parsed));
     // A plain 2025-era tools/call needs no classifier: it has no envelope and names no modern revision.
     if (this.legs!.legacy.fast?.plainLegacyCall(parsed, firstHeader(req, 'mcp-protocol-version'))) return this.handleLegacy(req, res, parsed, authInfo);
     const outcome = classifyInboundRequest({

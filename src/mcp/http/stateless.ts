@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo, JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
-import { asJsonRpcMessage } from './jsonrpc.js';
+import { asJsonRpcMessage, NOT_A_JSON_RPC_MESSAGE } from './jsonrpc.js';
 import type { ExchangeSink, MultiplexTransport } from './mux-transport.js';
 import type { FastToolCalls } from './fast-call.js';
 import type { Logger } from '../../log.js';
@@ -218,7 +218,7 @@ export function handleStatelessPost({ transport, fast, req, res, body, authInfo,
     const message = asJsonRpcMessage(item);
     if (!message) {
       const id = !batch && typeof (item as { id?: unknown })?.id !== 'object' ? ((item as { id?: string | number }).id ?? null) : null;
-      sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request${batch ? ` at batch index ${index}` : ''}: not a JSON-RPC 2.0 message (needs "jsonrpc": "2.0" and a "method" string, or a result/error with an id)`, {}, id);
+      sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request${batch ? ` at batch index ${index}` : ''}: ${NOT_A_JSON_RPC_MESSAGE}`, {}, id);
       return;
     }
     messages.push(message);
