@@ -246,7 +246,7 @@ describe('node faults that real Piston nodes show', () => {
     }
     const check = await runCli(['check', '--config', file]);
     expect(check.status).toBe(1);
-    expect(check.stdout).toContain(`GET ${sims[0]!.url}/api/v2/runtimes: node wrong answered HTTP 404`);
+    expect(check.stdout).toContain(`node wrong answered HTTP 404 for ${sims[0]!.url}/api/v2/runtimes: that URL is not a Piston API`);
     const right = await runCli(['check', '--backend', sims[0]!.apiUrl]);
     expect(right.status).toBe(0);
   });
