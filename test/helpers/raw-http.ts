@@ -11,20 +11,8 @@ export interface RawResponse {
   json(): LooseJson;
 }
 
-export function rawRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'POST', headers: options.headers, agent: false, ...(options.localAddress ? { localAddress: options.localAddress } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
+export function rawRequest(url: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+  return abortableRequest(url, options).response;
 }
 
 export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -65,11 +53,18 @@ export function messagesOf(response: RawResponse): LooseJson[] {
   return Array.isArray(body) ? body : [body];
 }
 
+interface RawRequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  localAddress?: string;
+}
+
 /** A request that can be abandoned: `abort()` closes its connection, which is how an HTTP client cancels. */
-export function abortableRequest(url: string, options: { headers?: Record<string, string>; body: string }): { response: Promise<RawResponse>; abort(): void } {
+export function abortableRequest(url: string, options: RawRequestOptions = {}): { response: Promise<RawResponse>; abort(): void } {
   let destroy: () => void = () => undefined;
   const response = new Promise<RawResponse>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: options.headers, agent: false }, (res) => {
+    const req = request(url, { method: options.method ?? 'POST', headers: options.headers, agent: false, ...(options.localAddress ? { localAddress: options.localAddress } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
