@@ -3,7 +3,7 @@
  * set of tools: 2026-07-28 (stateless: no initialize, a `_meta` envelope on every request,
  * `server/discover`) and the 2025 revisions (an initialize handshake, optionally sessions).
  */
-import { CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
 
 export type Era = 'modern' | 'legacy';
 
@@ -18,7 +18,7 @@ export const LATEST_MODERN_VERSION = MODERN_VERSIONS[0];
 /** The tasks extension's identifier (SEP-2663), declared under `capabilities.extensions`. */
 export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 
-export { CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY };
+export { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY, SERVER_INFO_META_KEY };
 
 /** JSON-RPC error codes pistom answers with outside of the SDK's own. */
 export const RPC = {

@@ -24,8 +24,6 @@ export interface McpServerOptions {
   logger?: Logger;
   /** Called once per tool call, for metrics, when its answer was delivered (outcome "undelivered" when it was not). */
   onToolCall?: CountToolCall;
-  /** The tools (shared with the HTTP fast path); built from the router when absent. */
-  toolbox?: Record<string, ToolEntry>;
   /** Runs `execute` as a task for 2026-07-28 requests that declare the tasks extension. */
   tasks?: TaskService;
 }
@@ -89,55 +87,76 @@ export interface ToolEntry {
   taskSupport: boolean;
 }
 
+// Built once: every server (per era, per session, per stdio connection) lists the same schemas.
+const EXECUTE_OUTPUT = portableSchema(ExecuteOutputSchema, 'output');
+const RUNTIME_LIST_OUTPUT = portableSchema(RuntimeListSchema, 'output');
+const CLUSTER_STATUS_OUTPUT = portableSchema(ClusterStatusSchema, 'output');
+
 export function describeInvalidArguments(tool: string, error: z.ZodError): string {
   return `Input validation error: invalid arguments for tool ${tool}: ${error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ')}`;
 }
 
-/** pistom's tools, by name: what tools/call runs on every path (the SDK's and the HTTP fast path). */
-export function createToolbox(router: Router, options: Pick<McpServerOptions, 'logger'> = {}): Record<string, ToolEntry> {
-  const execute = async (tool: string, input: ExecuteInput, scope: CallScope): Promise<CallToolResult> => {
+/** A tool's answer and the outcome class it is counted under. */
+interface Ran {
+  result: CallToolResult;
+  outcome: string;
+}
+
+/**
+ * A tool's run, counted once however it ends: timed from start to answer, and counted (outcome
+ * "internal") even when it throws, so that no call's accounting is left open.
+ */
+function accounted(tool: string, run: (args: unknown, scope: CallScope) => Promise<Ran>): ToolEntry['run'] {
+  return async (args, scope) => {
     const started = performance.now();
-    let outcome = 'ok';
+    let outcome = 'internal';
     try {
-      // JSON-RPC ids repeat across clients and sessions: each call gets an id of its own for the logs.
-      const logger = options.logger && options.logger.level !== 'silent' ? options.logger.child({ request_id: randomUUID(), rpc_id: scope.id, tool }) : undefined;
-      const result = await router.execute(input, { signal: scope.signal, onProgress: scope.onProgress, logger, client: scope.client });
-      return { content: [{ type: 'text', text: formatExecuteText(result) }], structuredContent: result };
-    } catch (error) {
-      const callError = error instanceof CallError ? error : new CallError('node_fault', 'internal', String((error as Error)?.message ?? error));
-      outcome = callError.errorClass;
-      return errorResult(callError);
+      const ran = await run(args, scope);
+      outcome = ran.outcome;
+      return ran.result;
     } finally {
       scope.account(tool, outcome, (performance.now() - started) / 1000);
     }
   };
+}
+
+/** pistom's tools, by name: what tools/call runs on every path (the SDK's and the HTTP fast path). */
+export function createToolbox(router: Router, options: Pick<McpServerOptions, 'logger'> = {}): Record<string, ToolEntry> {
+  const execute = async (tool: string, input: ExecuteInput, scope: CallScope): Promise<Ran> => {
+    try {
+      // JSON-RPC ids repeat across clients and sessions: each call gets an id of its own for the logs.
+      const logger = options.logger && options.logger.level !== 'silent' ? options.logger.child({ request_id: randomUUID(), rpc_id: scope.id, tool }) : undefined;
+      const result = await router.execute(input, { signal: scope.signal, onProgress: scope.onProgress, logger, client: scope.client });
+      return { result: { content: [{ type: 'text', text: formatExecuteText(result) }], structuredContent: result }, outcome: 'ok' };
+    } catch (error) {
+      const callError = error instanceof CallError ? error : new CallError('node_fault', 'internal', String((error as Error)?.message ?? error));
+      return { result: errorResult(callError), outcome: callError.errorClass };
+    }
+  };
 
   return {
-    execute: { input: ExecuteInputSchema, taskSupport: true, run: (args, scope) => execute('execute', args as ExecuteInput, scope) },
+    execute: { input: ExecuteInputSchema, taskSupport: true, run: accounted('execute', (args, scope) => execute('execute', args as ExecuteInput, scope)) },
     run_python_code: {
       input: RunPythonInputSchema,
       taskSupport: true,
-      run: (args, scope) => execute('run_python_code', { language: 'python', version: '*', code: (args as { code: string }).code }, scope),
+      run: accounted('run_python_code', (args, scope) => execute('run_python_code', { language: 'python', version: '*', code: (args as { code: string }).code }, scope)),
     },
     list_runtimes: {
       input: z.object({}),
       taskSupport: false,
-      run: async (_args, scope) => {
-        const started = performance.now();
+      run: accounted('list_runtimes', async () => {
         const runtimes = await router.listRuntimes();
-        scope.account('list_runtimes', 'ok', (performance.now() - started) / 1000);
         const text = runtimes.length === 0 ? `No runtimes: no node answered its runtime list (${whyNoRuntimes(router)}). See cluster_status and pistom check.` : runtimes.map((r) => `${r.language} ${r.version} (aliases: ${r.aliases.join(', ') || 'none'}) on ${r.nodes.join(', ')}`).join('\n');
-        return { content: [{ type: 'text', text }], structuredContent: { runtimes } };
-      },
+        return { result: { content: [{ type: 'text', text }], structuredContent: { runtimes } }, outcome: 'ok' };
+      }),
     },
     cluster_status: {
       input: z.object({}),
       taskSupport: false,
-      run: async (_args, scope) => {
+      run: accounted('cluster_status', async () => {
         const status = router.status();
-        scope.account('cluster_status', 'ok', 0);
-        return { content: [{ type: 'text', text: JSON.stringify(status, null, 2) }], structuredContent: status as unknown as Record<string, unknown> };
-      },
+        return { result: { content: [{ type: 'text', text: JSON.stringify(status, null, 2) }], structuredContent: status as unknown as Record<string, unknown> }, outcome: 'ok' };
+      }),
     },
   };
 }
@@ -181,7 +200,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     };
   }
   const ledger = new DeliveryLedger(options.onToolCall);
-  const tools = options.toolbox ?? createToolbox(router, options);
+  const tools = createToolbox(router, options);
   serverParts.set(server, { ledger, tools, serverInfo: SERVER_INFO });
 
   const noop = async () => ({ content: [] });
@@ -195,7 +214,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
       description:
         'Run a program on the Piston cluster and return its stdout, stderr, exit code and status. Give language (name or alias, e.g. python, js, c++), and either code (one file) or files (the first is run). Optional: version (semver range, default newest), stdin, args, run_timeout/compile_timeout/run_cpu_time/compile_cpu_time (ms) and run_memory_limit/compile_memory_limit (bytes). A program that fails (non-zero exit, compile error, time or output limit) is a normal result, not an error.',
       inputSchema: ExecuteInputSchema,
-      outputSchema: portableSchema(ExecuteOutputSchema, 'output'),
+      outputSchema: EXECUTE_OUTPUT,
       annotations: { title: 'Run code', ...runAnnotations },
     },
     noop,
@@ -206,7 +225,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
       title: 'Run Python code',
       description: 'Run a Python program (the newest Python on the cluster) and return its output. Kept for setups written for the original Pistom; execute does more.',
       inputSchema: RunPythonInputSchema,
-      outputSchema: portableSchema(ExecuteOutputSchema, 'output'),
+      outputSchema: EXECUTE_OUTPUT,
       annotations: { title: 'Run Python code', ...runAnnotations },
     },
     noop,
@@ -216,7 +235,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     {
       title: 'List runtimes',
       description: 'List the languages and versions the cluster can run, with their aliases and the nodes that offer each.',
-      outputSchema: portableSchema(RuntimeListSchema, 'output'),
+      outputSchema: RUNTIME_LIST_OUTPUT,
       annotations: { title: 'List runtimes', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     noop,
@@ -226,7 +245,7 @@ export function createMcpServer(router: Router, options: McpServerOptions = {}, 
     {
       title: 'Cluster status',
       description: 'Health, circuit breaker state, ejection (misconfigured or unresponsive, and by which pistom process), load, latency and runtimes of each Piston node, and the global queue.',
-      outputSchema: portableSchema(ClusterStatusSchema, 'output'),
+      outputSchema: CLUSTER_STATUS_OUTPUT,
       annotations: { title: 'Cluster status', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     noop,

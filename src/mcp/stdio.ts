@@ -21,7 +21,7 @@ import { partsOf } from './server.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { MODERN_VERSIONS, RPC, type Era } from './protocol.js';
-import { asJsonRpcMessage, NOT_A_JSON_RPC_MESSAGE } from './http/jsonrpc.js';
+import { asJsonRpcMessage, idOf, NOT_A_JSON_RPC_MESSAGE } from './http/jsonrpc.js';
 
 /** Newline-delimited JSON-RPC on two streams; answers lines it cannot use instead of dropping them. */
 export class StdioLineTransport implements Transport {
@@ -77,8 +77,7 @@ export class StdioLineTransport implements Transport {
     }
     const message = asJsonRpcMessage(parsed);
     if (!message) {
-      const id = (parsed as { id?: unknown } | null)?.id;
-      this.reply(RPC.invalidRequest, `Invalid Request: ${NOT_A_JSON_RPC_MESSAGE}`, typeof id === 'string' || typeof id === 'number' ? id : null);
+      this.reply(RPC.invalidRequest, `Invalid Request: ${NOT_A_JSON_RPC_MESSAGE}`, idOf(parsed));
       return;
     }
     const claimed = unsupportedRevisionOf(message);

@@ -3,7 +3,7 @@
  * listener, the simulated node, the load tester): listen and say where, close with every
  * connection, answer JSON, read a body up to a limit.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Listens on host:port (0: any free port) and resolves with the server's base URL. */
@@ -38,6 +38,18 @@ export function closeServer(server: Server, graceMs = 0): Promise<void> {
 }
 
 /** Answers `body` as JSON (or just ends a response whose headers are already out). */
+/** A request header's first value (Node gives an array for a repeated header). */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A peer address in one form: an IPv4 address and its IPv6-mapped form are the same peer. */
+export function normalizedAddress(address: string | undefined): string {
+  const lower = (address ?? 'unknown').toLowerCase();
+  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.end();

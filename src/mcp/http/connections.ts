@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.js';
+import { normalizedAddress } from '../../util/http.js';
 
 export interface ConnectionLimits {
   maxConnections: number;
@@ -61,12 +62,6 @@ export function fdBudget(configured: number | undefined, nodeConnections: number
   if (configured === undefined) return { maxConnections: Math.min(room, 4096), reason };
   if (configured <= room) return { maxConnections: configured, reason: 'http.max_connections' };
   return { maxConnections: room, reason, lowered: configured };
-}
-
-/** An address in one form: an IPv4 address and its IPv6-mapped form are the same peer. */
-export function peerAddress(socket: Socket): string {
-  const address = (socket.remoteAddress ?? 'unknown').toLowerCase();
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 const REFUSAL_BODY = (why: string) => JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: `Service Unavailable: ${why}; retry shortly` } });
@@ -116,7 +111,7 @@ export class ConnectionGate {
   }
 
   private admit(socket: Socket): void {
-    const address = peerAddress(socket);
+    const address = normalizedAddress(socket.remoteAddress);
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (fromAddress >= this.limits.maxPerAddress && !this.evictIdle(address)) {
       return this.refuse(socket, `this address already holds ${fromAddress} connections, all busy (http.max_connections_per_address)`);

@@ -16,18 +16,10 @@
  * accepts; test/integration/fast-path.test.ts checks that both paths answer alike).
  */
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
-import { CLIENT_CAPABILITIES_META_KEY, LEGACY_VERSIONS, PROTOCOL_VERSION_META_KEY, RPC, type Era } from '../protocol.js';
-import type { DeliveryLedger } from '../delivery.js';
-import { describeInvalidArguments, type ToolEntry } from '../server.js';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LATEST_MODERN_VERSION, LEGACY_VERSIONS, PROTOCOL_VERSION_META_KEY, RPC, SERVER_INFO_META_KEY, type Era } from '../protocol.js';
+import { describeInvalidArguments, type ServerParts, type ToolEntry } from '../server.js';
 import type { ExchangeSink } from './mux-transport.js';
-
-const CLIENT_INFO_META_KEY = 'io.modelcontextprotocol/clientInfo';
-const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
-const MODERN_REVISION = '2026-07-28';
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isObject } from './jsonrpc.js';
 
 function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {
   for (const key in value) if (!allowed.includes(key)) return false;
@@ -40,23 +32,17 @@ const MODERN_META_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_CAPABILITIES_META_KE
 
 /** A client name and version and nothing else, as strings. */
 function plainClientInfo(value: unknown): boolean {
-  return value === undefined || (isPlainObject(value) && typeof value.name === 'string' && typeof value.version === 'string' && onlyKeys(value, ['name', 'version']));
+  return value === undefined || (isObject(value) && typeof value.name === 'string' && typeof value.version === 'string' && onlyKeys(value, ['name', 'version']));
 }
 
 /** Capabilities that are all empty objects: every schema the SDK has accepts them, and none asks for tasks. */
 function plainCapabilities(value: unknown): boolean {
-  if (!isPlainObject(value)) return false;
+  if (!isObject(value)) return false;
   for (const key in value) {
     const capability = value[key];
-    if (!isPlainObject(capability) || Object.keys(capability).length > 0) return false;
+    if (!isObject(capability) || Object.keys(capability).length > 0) return false;
   }
   return true;
-}
-
-export interface FastCallParts {
-  tools: Record<string, ToolEntry>;
-  ledger: DeliveryLedger;
-  serverInfo: Record<string, unknown>;
 }
 
 export class FastToolCalls {
@@ -70,7 +56,7 @@ export class FastToolCalls {
   }
 
   constructor(
-    private readonly parts: FastCallParts,
+    private readonly parts: ServerParts,
     private readonly era: Era,
   ) {}
 
@@ -80,7 +66,7 @@ export class FastToolCalls {
    * schema checks, is then skipped. Only the legacy era's calls can be recognised this cheaply.
    */
   plainLegacyCall(body: unknown, versionHeader: string | undefined): boolean {
-    if (this.era !== 'legacy' || !isPlainObject(body) || !onlyKeys(body, REQUEST_KEYS)) return false;
+    if (this.era !== 'legacy' || !isObject(body) || !onlyKeys(body, REQUEST_KEYS)) return false;
     if (body.jsonrpc !== '2.0' || !(typeof body.id === 'string' || Number.isSafeInteger(body.id))) return false;
     if (versionHeader !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(versionHeader.trim())) return false;
     return this.match(body as JSONRPCMessage & { method: string }) !== undefined;
@@ -90,8 +76,8 @@ export class FastToolCalls {
   match(message: JSONRPCMessage & { method: string }): ToolEntry | undefined {
     if (message.method !== 'tools/call') return undefined;
     const params = (message as { params?: unknown }).params;
-    if (!isPlainObject(params) || typeof params.name !== 'string' || !onlyKeys(params, PARAM_KEYS)) return undefined;
-    if (params.arguments !== undefined && !isPlainObject(params.arguments)) return undefined;
+    if (!isObject(params) || typeof params.name !== 'string' || !onlyKeys(params, PARAM_KEYS)) return undefined;
+    if (params.arguments !== undefined && !isObject(params.arguments)) return undefined;
     if (!this.plainMeta(params._meta)) return undefined;
     return Object.hasOwn(this.parts.tools, params.name) ? this.parts.tools[params.name] : undefined;
   }
@@ -99,8 +85,8 @@ export class FastToolCalls {
   /** On 2025 no _meta at all; on 2026-07-28 the plainest envelope. */
   private plainMeta(meta: unknown): boolean {
     if (this.era === 'legacy') return meta === undefined;
-    if (!isPlainObject(meta) || !onlyKeys(meta, MODERN_META_KEYS)) return false;
-    return meta[PROTOCOL_VERSION_META_KEY] === MODERN_REVISION && plainCapabilities(meta[CLIENT_CAPABILITIES_META_KEY]) && plainClientInfo(meta[CLIENT_INFO_META_KEY]);
+    if (!isObject(meta) || !onlyKeys(meta, MODERN_META_KEYS)) return false;
+    return meta[PROTOCOL_VERSION_META_KEY] === LATEST_MODERN_VERSION && plainCapabilities(meta[CLIENT_CAPABILITIES_META_KEY]) && plainClientInfo(meta[CLIENT_INFO_META_KEY]);
   }
 
   /** True for a tools/list without a cursor or anything else (the one whose answer is kept). */
@@ -108,7 +94,7 @@ export class FastToolCalls {
     if (message.method !== 'tools/list') return false;
     const params = (message as { params?: unknown }).params;
     if (params === undefined) return this.era === 'legacy';
-    return isPlainObject(params) && onlyKeys(params, ['_meta']) && this.plainMeta(params._meta);
+    return isObject(params) && onlyKeys(params, ['_meta']) && this.plainMeta(params._meta);
   }
 
   /** Answers a plain tools/list from the kept answer; false when there is none yet (the SDK answers, and keeps() is told). */
@@ -166,7 +152,7 @@ export class FastToolCalls {
   /** What the SDK's encoder adds on this era: on 2026-07-28 the result type and the server's identity. */
   private encode(result: Record<string, unknown>): Record<string, unknown> {
     if (this.era === 'legacy') return result;
-    const meta = isPlainObject(result._meta) ? result._meta : undefined;
+    const meta = isObject(result._meta) ? result._meta : undefined;
     return { ...result, resultType: 'complete', _meta: { ...meta, [SERVER_INFO_META_KEY]: this.parts.serverInfo } };
   }
 }

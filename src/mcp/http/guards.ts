@@ -6,6 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { normalizedAddress } from '../../util/http.js';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -45,8 +46,7 @@ export type GuardVerdict = { ok: false; failure: GuardFailure } | { ok: true; cl
  */
 export function clientKeyOf(matchedTokenDigest: Buffer | undefined, remoteAddress: string | undefined): string {
   if (matchedTokenDigest) return `token:${matchedTokenDigest.subarray(0, 8).toString('hex')}`;
-  const address = (remoteAddress ?? 'unknown').toLowerCase();
-  return `addr:${address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address}`;
+  return `addr:${normalizedAddress(remoteAddress)}`;
 }
 
 /** The token in an Authorization header, as validation reads it: scheme case-insensitive, spaces trimmed. */

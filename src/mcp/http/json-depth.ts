@@ -3,7 +3,7 @@
  * nesting costs nothing to send but can exhaust the stack of code that walks the parsed value
  * recursively (schema validation, JSON.stringify of errors). MCP messages nest a handful of levels.
  */
-
+import { idOf, type JsonRpcId } from './jsonrpc.js';
 
 /** The first depth over `maxDepth` found in `text`, or undefined if the text stays within it. */
 export function jsonDepthOver(text: string, maxDepth: number): number | undefined {
@@ -29,11 +29,9 @@ export function jsonDepthOver(text: string, maxDepth: number): number | undefine
  * when there is none. JSON.parse itself copes with any depth: only walking the result recursively
  * does not.
  */
-export function requestIdOf(text: string): string | number | null {
+export function requestIdOf(text: string): JsonRpcId {
   try {
-    const parsed = JSON.parse(text) as { id?: unknown } | null;
-    const id = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed.id : undefined;
-    return typeof id === 'string' || typeof id === 'number' ? id : null;
+    return idOf(JSON.parse(text));
   } catch {
     return null;
   }

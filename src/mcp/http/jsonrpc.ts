@@ -5,12 +5,21 @@
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isId(value: unknown): boolean {
   return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+}
+
+export type JsonRpcId = string | number | null;
+
+/** The id of a parsed single JSON-RPC message, when it has a usable one. */
+export function idOf(body: unknown): JsonRpcId {
+  if (!isObject(body)) return null;
+  const id = body.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 /** What a message that fails asJsonRpcMessage is told, over HTTP and stdio. */

@@ -2,22 +2,14 @@
 import type { ServerResponse } from 'node:http';
 import { sendJson } from '../../util/http.js';
 import { RPC } from '../protocol.js';
+import type { JsonRpcId } from './jsonrpc.js';
 
 export { RPC };
-
-export type JsonRpcId = string | number | null;
-
+export { idOf, type JsonRpcId } from './jsonrpc.js';
 
 /** A JSON-RPC error answer; `id` is the request's when it is known, so the client can match it. */
 export function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}, id: JsonRpcId = null, data?: unknown): void {
   sendJson(res, status, { jsonrpc: '2.0', id, error: { code, message, ...(data !== undefined ? { data } : {}) } }, headers);
-}
-
-/** The id of a parsed single JSON-RPC message, when it has a usable one. */
-export function idOf(body: unknown): JsonRpcId {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
-  const id = (body as { id?: unknown }).id;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 /**

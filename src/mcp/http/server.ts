@@ -19,7 +19,7 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { LEGACY_VERSIONS, MODERN_VERSIONS, SUPPORTED_VERSIONS, RPC, type Era } from '../protocol.js';
-import { BodyTooLargeError, closeServer, listen, readCapped, sendJson, urlOf } from '../../util/http.js';
+import { BodyTooLargeError, closeServer, headerValue, listen, readCapped, sendJson, urlOf } from '../../util/http.js';
 import { answerOps, type MetricsEndpoint, type OpsEndpoints } from './ops.js';
 
 export type { MetricsEndpoint } from './ops.js';
@@ -62,11 +62,6 @@ interface Leg {
   transport: MultiplexTransport;
   /** Plain tools/call requests, answered without the SDK's per-message work (absent for servers not made by createMcpServer). */
   fast?: FastToolCalls;
-}
-
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export class PistomHttpServer {
@@ -193,12 +188,12 @@ export class PistomHttpServer {
     }
     if (!Array.isArray(parsed) && !asJsonRpcMessage(parsed)) return sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request: ${NOT_A_JSON_RPC_MESSAGE}`, {}, idOf(parsed));
     // A plain 2025-era tools/call needs no classifier: it has no envelope and names no modern revision.
-    if (this.legs!.legacy.fast?.plainLegacyCall(parsed, firstHeader(req, 'mcp-protocol-version'))) return this.handleLegacy(req, res, parsed, authInfo);
+    if (this.legs!.legacy.fast?.plainLegacyCall(parsed, headerValue(req.headers, 'mcp-protocol-version'))) return this.handleLegacy(req, res, parsed, authInfo);
     const outcome = classifyInboundRequest({
       httpMethod: 'POST',
-      protocolVersionHeader: firstHeader(req, 'mcp-protocol-version'),
-      mcpMethodHeader: firstHeader(req, 'mcp-method'),
-      mcpNameHeader: firstHeader(req, 'mcp-name'),
+      protocolVersionHeader: headerValue(req.headers, 'mcp-protocol-version'),
+      mcpMethodHeader: headerValue(req.headers, 'mcp-method'),
+      mcpNameHeader: headerValue(req.headers, 'mcp-name'),
       body: parsed,
     });
     if (outcome.kind === 'reject') return sendRpcError(res, outcome.httpStatus, outcome.code, outcome.message, {}, idOf(parsed), outcome.data);
@@ -237,7 +232,7 @@ export class PistomHttpServer {
   }
 
   private async handleLegacy(req: IncomingMessage, res: ServerResponse, parsed: unknown, authInfo: AuthInfo): Promise<void> {
-    const version = firstHeader(req, 'mcp-protocol-version');
+    const version = headerValue(req.headers, 'mcp-protocol-version');
     if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
       return sendRpcError(res, 400, RPC.serverError, `unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_VERSIONS.join(', ')}`, {}, idOf(parsed));
     }

@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest, type AuthInfo, type McpServer } from '@modelcontextprotocol/server';
 import { RPC, idOf, sendRpcError } from './respond.js';
+import { headerValue } from '../../util/http.js';
 
 interface Session {
   transport: NodeStreamableHTTPServerTransport;
@@ -51,8 +52,7 @@ export class SessionManager {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, caller: AuthInfo): Promise<void> {
-    const header = req.headers['mcp-session-id'];
-    const sessionId = Array.isArray(header) ? header[0] : header;
+    const sessionId = headerValue(req.headers, 'mcp-session-id');
     // The SDK's transport hands req.auth to the server as the request's authInfo (the caller's key).
     (req as IncomingMessage & { auth?: AuthInfo }).auth = caller;
     if (sessionId) {

@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { RPC } from '../protocol.js';
+import { headerValue } from '../../util/http.js';
 
 /** Which body field Mcp-Name mirrors, per method. */
 const NAME_SOURCE: Record<string, string> = {
@@ -29,11 +30,6 @@ function decodeName(value: string): string | undefined {
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 export interface HeaderProblem {
   code: number;
   message: string;
@@ -46,13 +42,13 @@ function mismatch(header: string, body: string): HeaderProblem {
 
 /** The problem with a modern request's standard headers, or undefined when they are right. */
 export function standardHeaderProblem(headers: IncomingHttpHeaders, method: string, params: unknown): HeaderProblem | undefined {
-  if (header(headers, 'mcp-protocol-version') === undefined) return mismatch('(missing)', 'the body carries a per-request _meta envelope but the required MCP-Protocol-Version header is absent');
-  if (header(headers, 'mcp-method') === undefined) return mismatch('(missing)', `the body names method ${method} but the required Mcp-Method header is absent`);
+  if (headerValue(headers, 'mcp-protocol-version') === undefined) return mismatch('(missing)', 'the body carries a per-request _meta envelope but the required MCP-Protocol-Version header is absent');
+  if (headerValue(headers, 'mcp-method') === undefined) return mismatch('(missing)', `the body names method ${method} but the required Mcp-Method header is absent`);
   const field = Object.hasOwn(NAME_SOURCE, method) ? NAME_SOURCE[method]! : undefined;
   if (field === undefined) return undefined;
   const raw = typeof params === 'object' && params !== null ? (params as Record<string, unknown>)[field] : undefined;
   const bodyValue = typeof raw === 'string' ? raw : undefined;
-  const nameHeader = header(headers, 'mcp-name');
+  const nameHeader = headerValue(headers, 'mcp-name');
   if (nameHeader === undefined) return bodyValue === undefined ? undefined : mismatch('(missing)', `the body carries params.${field}="${bodyValue}" but the required Mcp-Name header is absent`);
   const trimmed = nameHeader.trim();
   const decoded = decodeName(trimmed);

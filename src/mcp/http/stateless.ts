@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo, JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
-import { asJsonRpcMessage, NOT_A_JSON_RPC_MESSAGE } from './jsonrpc.js';
+import { asJsonRpcMessage, idOf, NOT_A_JSON_RPC_MESSAGE } from './jsonrpc.js';
 import type { ExchangeSink, MultiplexTransport } from './mux-transport.js';
 import type { FastToolCalls } from './fast-call.js';
 import type { Logger } from '../../log.js';
@@ -217,8 +217,7 @@ export function handleStatelessPost({ transport, fast, req, res, body, authInfo,
   for (const [index, item] of items.entries()) {
     const message = asJsonRpcMessage(item);
     if (!message) {
-      const id = !batch && typeof (item as { id?: unknown })?.id !== 'object' ? ((item as { id?: string | number }).id ?? null) : null;
-      sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request${batch ? ` at batch index ${index}` : ''}: ${NOT_A_JSON_RPC_MESSAGE}`, {}, id);
+      sendRpcError(res, 400, RPC.invalidRequest, `Invalid Request${batch ? ` at batch index ${index}` : ''}: ${NOT_A_JSON_RPC_MESSAGE}`, {}, batch ? null : idOf(item));
       return;
     }
     messages.push(message);

@@ -21,16 +21,6 @@ export interface TaskServiceOptions {
 /** What a tool call run as a task produces: a CallToolResult, or a protocol-level error. */
 export type TaskWork = (signal: AbortSignal) => Promise<Record<string, unknown>>;
 
-/** A protocol-level failure of the work (as opposed to a tool error, which is a normal result). */
-export class TaskWorkError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export class TaskService {
   private readonly running = new Map<string, AbortController>();
   private readonly unsubscribe: () => void;
@@ -94,9 +84,8 @@ export class TaskService {
       await this.store.settle(taskId, { status: 'completed', result });
     } catch (error) {
       if (controller.signal.aborted) return;
-      const code = error instanceof TaskWorkError ? error.code : RPC.internalError;
       this.logger.warn({ err: error, task_id: taskId }, 'task failed with a protocol error');
-      await this.store.settle(taskId, { status: 'failed', error: { code, message: (error as Error)?.message ?? String(error) } }).catch(() => undefined);
+      await this.store.settle(taskId, { status: 'failed', error: { code: RPC.internalError, message: (error as Error)?.message ?? String(error) } }).catch(() => undefined);
     } finally {
       this.running.delete(taskId);
     }
