@@ -10,7 +10,7 @@ import type { Random } from './cluster/balancer.js';
 import { Router, type RouterHooks } from './router.js';
 import { createMcpServer, type McpServerOptions } from './mcp/server.js';
 import type { Era } from './mcp/protocol.js';
-import { MemoryTaskStore, type TaskStore } from './mcp/tasks/store.js';
+import { MemoryTaskStore } from './mcp/tasks/store.js';
 import { TaskService } from './mcp/tasks/service.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -26,8 +26,6 @@ export interface PistomOptions {
   healthChecks?: boolean;
   /** Wait this long before the first health round (see ClusterOptions). */
   healthChecksAfterMs?: number;
-  /** Where tasks live; the shared store's, else an in-memory store (a shared one lets any replica answer). */
-  taskStore?: TaskStore;
   /** The fleet's shared store (src/shared, built by the caller when shared.redis_url is set). */
   shared?: Shared;
   /** Identifies this process in the fleet's records; pid@hostname by default. */
@@ -55,7 +53,7 @@ export function createPistom(config: ResolvedConfig, options: PistomOptions = {}
   shared?.attach({ nodes: () => cluster.list().map((dispatcher) => dispatcher.host.name), applyFleetVerdicts: (node, verdicts) => cluster.applyFleetVerdicts(node, verdicts) });
   const router = new Router(cluster, { logger, hooks: options.hooks, heartbeatMs: options.heartbeatMs });
   const tasks = config.tasks.enabled
-    ? new TaskService(options.taskStore ?? shared?.taskStore ?? new MemoryTaskStore({ maxTasks: config.tasks.max_tasks }), {
+    ? new TaskService(shared?.taskStore ?? new MemoryTaskStore({ maxTasks: config.tasks.max_tasks }), {
         ttlMs: config.tasks.ttl_ms,
         pollIntervalMs: config.tasks.poll_interval_ms,
         maxResultBytes: config.tasks.max_result_bytes,
@@ -71,7 +69,8 @@ export function createPistom(config: ResolvedConfig, options: PistomOptions = {}
     ready: () => cluster.ready(),
     close: async () => {
       await tasks?.close();
-      await tasks?.store.close();
+      // A shared task store is the shared store's to close.
+      if (tasks && tasks.store !== shared?.taskStore) await tasks.store.close();
       await router.close();
       await shared?.close();
     },

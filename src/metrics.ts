@@ -111,7 +111,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   }
   gauge('pistom_fleet_slots_held', 'Slots held on each node by every pistom process of the fleet, as last read from Redis (shared store only).', ['node'], (g) => {
     g.reset();
-    for (const node of bound!.cluster.status()) if (node.fleet_slots_held !== undefined) g.set({ node: node.name }, node.fleet_slots_held);
+    for (const host of hosts()) {
+      const held = bound!.cluster.fleetSlotsHeld(host.name);
+      if (held !== undefined) g.set({ node: host.name }, held);
+    }
   });
   gauge('pistom_fleet_node_ejected', 'Nodes out of rotation by the verdict of another pistom process (shared store): 1 per node, reason and process (pid@host).', ['node', 'reason', 'by'], (g) => {
     g.reset();

@@ -138,10 +138,6 @@ export class Cluster {
     return [...this.hosts.values()];
   }
 
-  get(name: string): HostDispatcher | undefined {
-    return this.hosts.get(name);
-  }
-
   private requireHost(name: string): HostDispatcher {
     const host = this.hosts.get(name);
     if (!host) throw new Error(`node ${name} is no longer configured`);
@@ -346,26 +342,35 @@ export class Cluster {
     return this.health.firstRoundDone && hosts.some((host) => host.serving);
   }
 
+  /** Slots held on a node by the whole fleet, as last read from the shared store; undefined without one. */
+  fleetSlotsHeld(name: string): number | undefined {
+    return this.fleet.figures?.(name)?.slotsHeld;
+  }
+
   status(): NodeStatus[] {
-    return this.list().map(({ host, client }) => ({
+    return this.list().map(({ host, client }) => {
+      const slotsHeld = this.fleetSlotsHeld(host.name);
+      const latency = host.latency.get();
+      return {
       name: host.name,
       url: client.baseUrl,
       health: host.health,
       breaker: host.breaker.state,
       breaker_retry_after_ms: host.breaker.retryAfterMs(),
       ...(host.ejection ? { ejected: host.ejection } : host.fleetEjection ? { ejected: publicEjection(host.fleetEjection) } : {}),
-      ...(this.fleet.figures?.(host.name) ? { fleet_slots_held: this.fleet.figures(host.name)!.slotsHeld } : {}),
+      ...(slotsHeld === undefined ? {} : { fleet_slots_held: slotsHeld }),
       in_flight: host.inFlight,
       queued: host.queued,
       max_concurrent: host.config.max_concurrent,
       tier: host.config.tier,
       weight: host.config.weight,
-      ...(host.latency.get() === undefined ? {} : { latency_ms: Math.round(host.latency.get()! * 10) / 10 }),
+      ...(latency === undefined ? {} : { latency_ms: Math.round(latency * 10) / 10 }),
       completed: host.completed,
       faults: host.faults,
       runtimes: (this.catalog.peek(host.name) ?? []).map((runtime: PistonRuntime) => `${runtime.language}-${runtime.version}`),
       ...(host.lastError ? { last_error: host.lastError } : {}),
-    }));
+      };
+    });
   }
 
   async close(): Promise<void> {

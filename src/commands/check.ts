@@ -31,7 +31,7 @@ export interface NodeProbe {
   error: string | null;
 }
 
-export async function probeNode(node: NodeConfig, timeoutMs: number, redactor: Redactor = Redactor.none, maxRuntimes?: number): Promise<NodeProbe> {
+async function probeNode(node: NodeConfig, timeoutMs: number, redactor: Redactor, maxRuntimes: number): Promise<NodeProbe> {
   const client = new PistonClient({ name: node.name, url: node.url, headers: node.headers, connections: 2, redactor, maxRuntimes });
   const probe: NodeProbe = { name: node.name, url: client.baseUrl, ok: false, version: null, runtimes: null, languages: [], latency_ms: null, error: null };
   const problems: string[] = [];

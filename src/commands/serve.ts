@@ -296,9 +296,10 @@ async function connectShared(config: ResolvedConfig, logger: Logger, metrics: Me
     return 'stopped';
   }
   if (!up) {
-    const reason = shared.status().reason ?? 'no answer yet';
-    logger.warn({ shared: 'local', reason, local_limit: shared.status().local_limit }, 'Redis is unreachable at start: serving with local limits until it answers');
-    process.stderr.write(`pistom: warning: Redis is unreachable (${reason}); serving with local limits (${shared.status().local_limit}) until it answers\n`);
+    const status = shared.status();
+    const reason = status.reason ?? 'no answer yet';
+    logger.warn({ shared: 'local', reason, local_limit: status.local_limit }, 'Redis is unreachable at start: serving with local limits until it answers');
+    process.stderr.write(`pistom: warning: Redis is unreachable (${reason}); serving with local limits (${status.local_limit}) until it answers\n`);
   }
   return shared;
 }

@@ -12,6 +12,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { RateDecision, RateLimiter } from '../mcp/http/rate-limit.js';
 import type { SharedConnection } from './connection.js';
 import type { SharedKeys } from './keys.js';
+import { fixedWindow } from './slots.js';
 
 export interface FleetClientLimitOptions {
   connection: SharedConnection;
@@ -20,9 +21,9 @@ export interface FleetClientLimitOptions {
   burst: number;
 }
 
+/** A client's bucket (`burst` at most, refilled at `perSecond`) as a whole-second window: `burst` requests per the time the rate takes to send them. */
 export function clientWindow(perSecond: number, burst: number): { points: number; duration: number } {
-  const duration = Math.max(1, Math.round(burst / perSecond));
-  return { points: Math.max(1, Math.round(perSecond * duration)), duration };
+  return fixedWindow(burst, (1000 * burst) / perSecond);
 }
 
 export class FleetClientLimit implements RateLimiter {

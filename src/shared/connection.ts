@@ -9,8 +9,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
-import { Redactor, urlSecrets } from '../util/redact.js';
-import { explainRedisError } from './redis-errors.js';
+import { redisErrorDescriber } from './redis-errors.js';
 
 export interface ConnectionOptions {
   url: string;
@@ -38,7 +37,7 @@ export class SharedConnection {
   private readonly listeners = new Set<(state: ConnectionState) => void>();
   private readonly channels = new Map<string, Set<(message: string) => void>>();
   private readonly probeTimer: NodeJS.Timeout;
-  private readonly redactor: Redactor;
+  private readonly describeError: (error: unknown) => string;
   private readonly logger: Logger;
   private probing = false;
   private closed = false;
@@ -53,7 +52,7 @@ export class SharedConnection {
 
   constructor(private readonly options: ConnectionOptions) {
     this.logger = options.logger;
-    this.redactor = new Redactor([options.url, ...urlSecrets(options.url)]);
+    this.describeError = redisErrorDescriber(options.url);
     const common: RedisOptions = {
       // A command waits for nothing: with Redis away the caller falls back at once.
       enableOfflineQueue: false,
@@ -142,7 +141,7 @@ export class SharedConnection {
 
   /** An error's text without any part of the URL, with what to change when Redis's text does not say. */
   describe(error: unknown): string {
-    return explainRedisError(this.redactor.redact(error instanceof Error ? error.message : String(error)));
+    return this.describeError(error);
   }
 
   private freshError(): string | undefined {

@@ -12,15 +12,12 @@ import { RedisFleet, type FleetEvents, type FleetMember } from './fleet.js';
 import { SharedKeys } from './keys.js';
 import { RedisTaskStore } from './task-store.js';
 
-export { RedisFleet, type FleetEvents, type FleetMember } from './fleet.js';
-export type { ConnectionState } from './connection.js';
-
 export interface Shared {
   readonly fleet: RedisFleet;
-  readonly taskStore: RedisTaskStore;
+  /** Undefined when tasks.enabled is false. Owned here: close() closes it. */
+  readonly taskStore: RedisTaskStore | undefined;
   /** The fleet-wide per-client limit, when http.rate_limit is set. */
   readonly clientLimit: FleetClientLimit | undefined;
-  readonly connection: SharedConnection;
   attach(member: FleetMember): void;
   /** Resolves true once Redis answers, false after `timeoutMs` (pistom then serves with local limits). */
   waitUntilUp(timeoutMs: number): Promise<boolean>;
@@ -50,20 +47,19 @@ export function createShared(config: ResolvedConfig, options: SharedOptions): Sh
     logger,
     events: options.events,
   });
-  const taskStore = new RedisTaskStore({ connection, keys, maxTasks: config.tasks.max_tasks, logger });
+  const taskStore = config.tasks.enabled ? new RedisTaskStore({ connection, keys, maxTasks: config.tasks.max_tasks, logger }) : undefined;
   const rate = config.http.rate_limit;
   const clientLimit = rate ? new FleetClientLimit({ connection, keys, perSecond: rate.per_second, burst: rate.burst }) : undefined;
   return {
     fleet,
     taskStore,
     clientLimit,
-    connection,
     attach: (member) => fleet.attach(member),
     waitUntilUp: (timeoutMs) => connection.waitUntilUp(timeoutMs),
     status: () => fleet.describe(),
     close: async () => {
       await fleet.close();
-      await taskStore.close();
+      await taskStore?.close();
       await connection.close();
     },
   };

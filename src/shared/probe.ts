@@ -4,8 +4,7 @@
  * removed (the URL is a secret).
  */
 import { Redis } from 'ioredis';
-import { Redactor, urlSecrets } from '../util/redact.js';
-import { explainRedisError } from './redis-errors.js';
+import { redisErrorDescriber } from './redis-errors.js';
 
 export interface SharedStoreProbe {
   ok: boolean;
@@ -17,7 +16,7 @@ export interface SharedStoreProbe {
 }
 
 export async function probeRedis(url: string, timeoutMs: number): Promise<SharedStoreProbe> {
-  const redactor = new Redactor([url, ...urlSecrets(url)]);
+  const describe = redisErrorDescriber(url);
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -43,8 +42,7 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<Shared
   try {
     return await Promise.race([look(redis), deadline]);
   } catch (error) {
-    const reason = cause ?? error;
-    return { ok: false, version: null, latency_ms: null, error: explainRedisError(redactor.redact(reason instanceof Error ? reason.message : String(reason))) };
+    return { ok: false, version: null, latency_ms: null, error: describe(cause ?? error) };
   } finally {
     clearTimeout(timer);
     redis.disconnect();

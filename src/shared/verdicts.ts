@@ -73,18 +73,7 @@ export class FleetVerdicts implements VerdictBoard {
     void this.write(node);
   }
 
-  /** Verdicts of other processes now standing, node by node (status output). */
-  standing(): Map<string, FleetEjection[]> {
-    const now = Date.now();
-    const result = new Map<string, FleetEjection[]>();
-    for (const [node, byProcess] of this.others) {
-      const live = [...byProcess.values()].filter((verdict) => verdict.until > now);
-      if (live.length > 0) result.set(node, live);
-    }
-    return result;
-  }
-
-  private record(node: string, mine: Mine): FleetEjection {
+  private record(mine: Mine): FleetEjection {
     return { reason: mine.reason, detail: mine.detail, at: mine.at, by: this.options.processId, until: mine.untilMs ?? Date.now() + VERDICT_TTL_MS };
   }
 
@@ -93,7 +82,7 @@ export class FleetVerdicts implements VerdictBoard {
     if (!connection.up) return;
     const mine = this.mine.get(node);
     const field = keys.verdictField(node, processId);
-    const announcement: Announcement = { node, by: processId, ...(mine ? { verdict: this.record(node, mine) } : {}) };
+    const announcement: Announcement = { node, by: processId, ...(mine ? { verdict: this.record(mine) } : {}) };
     try {
       await Promise.all([
         mine ? connection.client.hset(keys.verdicts, field, JSON.stringify(announcement.verdict)) : connection.client.hdel(keys.verdicts, field),
@@ -130,7 +119,7 @@ export class FleetVerdicts implements VerdictBoard {
     this.syncing = true;
     try {
       const pipeline = connection.client.pipeline();
-      for (const [node, mine] of this.mine) pipeline.hset(keys.verdicts, keys.verdictField(node, processId), JSON.stringify(this.record(node, mine)));
+      for (const [node, mine] of this.mine) pipeline.hset(keys.verdicts, keys.verdictField(node, processId), JSON.stringify(this.record(mine)));
       pipeline.hgetall(keys.verdicts);
       const results = (await pipeline.exec()) ?? [];
       const last = results.at(-1);

@@ -13,9 +13,9 @@ export class UsageError extends Error {
 type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
 /** Parses `argv` strictly against `options`; a wrong flag becomes a UsageError that says what is allowed. */
-export function parseFlags<T extends FlagOptions>(argv: string[], options: T, positionals = false) {
+export function parseFlags<T extends FlagOptions>(argv: string[], options: T) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
   } catch (error) {
     throw new UsageError(describeParseError((error as Error).message, options));
   }
