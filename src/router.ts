@@ -132,10 +132,11 @@ export class Router {
   }
 
   status(): ClusterStatus {
+    const fleet = this.cluster.fleetSummary();
     return {
       queue: { waiting: this.admission.size, running: this.admission.running, max_queue: this.config.admission.max_queue, max_wait_ms: this.config.admission.max_wait_ms, slots: this.admission.slots },
       nodes: this.cluster.status(),
-      ...(this.cluster.fleetSummary() ? { fleet: this.cluster.fleetSummary() } : {}),
+      ...(fleet ? { fleet } : {}),
     };
   }
 

@@ -7,7 +7,7 @@
 import PQueue from 'p-queue';
 import type { NodeConfig } from '../config/schema.js';
 import type { PistonClient } from '../piston/client.js';
-import { AttemptAbort, decide, faultSignature, type AttemptOutcome, type NodeFault } from '../piston/outcome.js';
+import { abortMessage, AttemptAbort, decide, faultSignature, type AttemptOutcome, type NodeFault } from '../piston/outcome.js';
 import type { Permit } from './breaker.js';
 import type { SlotGate, SlotLease } from './fleet.js';
 import type { Host } from './host.js';
@@ -26,7 +26,6 @@ export interface AttemptRequest {
 }
 
 export interface AttemptResult {
-  node: string;
   outcome: AttemptOutcome;
   /** From the attempt's start (limiter wait included) to its outcome. */
   ms: number;
@@ -103,8 +102,7 @@ export class HostDispatcher {
         { signal: wait.signal },
       );
     } catch (error) {
-      const reason = request.signal.reason ?? error;
-      return { node: this.host.name, outcome: { class: 'cancelled', message: reason instanceof Error && reason.message ? reason.message : 'the call was cancelled' }, ms: performance.now() - started };
+      return { outcome: { class: 'cancelled', message: abortMessage(request.signal.reason ?? error) }, ms: performance.now() - started };
     } finally {
       if (waiting) this.host.queued--;
       request.signal.removeEventListener('abort', onCallAbort);
@@ -114,7 +112,7 @@ export class HostDispatcher {
   private refused(started: number): AttemptResult {
     const wait = this.host.breaker.retryAfterMs();
     const outcome: NodeFault = { class: 'node_fault', reason: 'breaker_open', sent: false, message: `node ${this.host.name} is unavailable (circuit breaker open${wait > 0 ? `, next probe in ${wait} ms` : ''})` };
-    return { node: this.host.name, outcome, ms: performance.now() - started };
+    return { outcome, ms: performance.now() - started };
   }
 
   private async send(request: AttemptRequest, started: number): Promise<AttemptResult> {
@@ -147,7 +145,7 @@ export class HostDispatcher {
       request.signal.removeEventListener('abort', onCallAbort);
     }
     const now = performance.now();
-    return { node: this.host.name, outcome, ms: now - started, ...this.account(outcome, permit, request.fingerprint, now - sentAt, now) };
+    return { outcome, ms: now - started, ...this.account(outcome, permit, request.fingerprint, now - sentAt, now) };
   }
 
   /** Records the outcome in the host view, as the decision table says. */

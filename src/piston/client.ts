@@ -74,6 +74,8 @@ export class PistonClient {
   private readonly maxResponseBytes: number;
   private readonly maxRuntimes: number;
   private readonly redactor: Redactor;
+  /** What answer classification needs to know of this client, per path: fixed for its life. */
+  private readonly contexts: Record<'/runtimes' | '/execute', ClassifyContext>;
 
   constructor(options: PistonClientOptions) {
     const url = new URL(options.url);
@@ -84,6 +86,8 @@ export class PistonClient {
     this.maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
     this.maxRuntimes = options.maxRuntimes ?? 1000;
     this.redactor = options.redactor ?? Redactor.none;
+    const redact = (text: string) => this.redactor.redact(text);
+    this.contexts = { '/runtimes': { node: this.name, redact, url: this.urlOf('/runtimes') }, '/execute': { node: this.name, redact, url: this.urlOf('/execute') } };
     this.origin = url.origin;
     this.poolOptions = {
       connections: options.connections ?? 64,
@@ -108,13 +112,9 @@ export class PistonClient {
     return `${this.baseUrl}${path}`;
   }
 
-  private context(path: '/runtimes' | '/execute'): ClassifyContext {
-    return { node: this.name, redact: (text) => this.redactor.redact(text), url: this.urlOf(path) };
-  }
-
   /** GET {base}/runtimes: the node's runtime list, or why there is none. Never throws. */
   async runtimes(options: CallOptions): Promise<RuntimeListOutcome> {
-    const context = this.context('/runtimes');
+    const context = this.contexts['/runtimes'];
     const answer = await this.exchange('GET', '/runtimes', undefined, options);
     if ('error' in answer) {
       const outcome = classifyError(answer.error, answer.abortReason, context);
@@ -125,7 +125,7 @@ export class PistonClient {
 
   /** POST {base}/execute with a body already serialized (its size was checked by the caller). Never throws. */
   async execute(body: string, options: CallOptions): Promise<AttemptOutcome> {
-    const context = this.context('/execute');
+    const context = this.contexts['/execute'];
     const answer = await this.exchange('POST', '/execute', body, options);
     if ('error' in answer) return classifyError(answer.error, answer.abortReason, context);
     return classifyExecuteAnswer(answer.status, answer.text, context);
@@ -134,7 +134,7 @@ export class PistonClient {
   /** GET / of a self-hosted node: Piston answers `{"message": "Piston v3.1.1"}` (for `pistom check`). */
   async version(options: CallOptions): Promise<{ ok: true; version: string } | { ok: false; problem: string }> {
     const answer = await this.request('GET', '/', undefined, options);
-    if ('error' in answer) return { ok: false, problem: classifyError(answer.error, answer.abortReason, this.context('/runtimes')).message };
+    if ('error' in answer) return { ok: false, problem: classifyError(answer.error, answer.abortReason, this.contexts['/runtimes']).message };
     try {
       const message = (JSON.parse(answer.text) as { message?: unknown }).message;
       if (answer.status === 200 && typeof message === 'string') return { ok: true, version: this.redactor.redact(message).slice(0, 80) };

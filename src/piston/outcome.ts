@@ -178,12 +178,17 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What a cancelled call is told: the abort reason's own words when it has some. */
+export function abortMessage(reason: unknown): string {
+  return reason instanceof Error && reason.message ? reason.message : 'the call was cancelled';
+}
+
 /** An error instead of an answer. `abortReason` is the attempt signal's reason when it was aborted. */
 export function classifyError(error: unknown, abortReason: unknown, context: ClassifyContext): NodeFault | Cancelled {
   if (abortReason !== undefined) {
     if (abortReason instanceof AttemptAbort && abortReason.kind === 'timeout') return fault('timeout', true, `node ${context.node} did not answer in time (${abortReason.message})`);
     if (abortReason instanceof AttemptAbort && abortReason.kind === 'unresponsive') return fault('unresponsive', true, `node ${context.node} stopped answering (${abortReason.message}); the call moved on`);
-    return { class: 'cancelled', message: abortReason instanceof Error && abortReason.message ? abortReason.message : 'the call was cancelled' };
+    return { class: 'cancelled', message: abortMessage(abortReason) };
   }
   const code = errorCode(error) ?? 'UNKNOWN';
   if (BEFORE_SEND_CODES.has(code)) return fault('connect', false, `cannot connect to node ${context.node} (${code})`);

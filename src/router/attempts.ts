@@ -10,7 +10,7 @@ import type { SuspectVerdict } from '../cluster/outlier.js';
 import type { PoisonRecord } from '../cluster/poison.js';
 import { CallError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { AttemptAbort, decide, type AttemptOutcome, type NodeFault } from '../piston/outcome.js';
+import { abortMessage, AttemptAbort, decide, type AttemptOutcome, type NodeFault } from '../piston/outcome.js';
 import type { PreparedRequest } from '../request/prepare.js';
 import type { ExecuteInput, ExecuteOutput } from '../request/schema.js';
 import * as errors from './call-errors.js';
@@ -171,8 +171,4 @@ function attemptLabel(outcome: AttemptOutcome): AttemptLabel {
   if (outcome.class === 'program_outcome') return 'ok';
   if (outcome.class === 'node_fault' && outcome.reason === 'breaker_open') return 'breaker_open';
   return outcome.class;
-}
-
-function abortMessage(reason: unknown): string {
-  return reason instanceof Error && reason.message ? reason.message : 'the call was cancelled';
 }
