@@ -80,10 +80,7 @@ export function parseSimArgs(argv: string[]): { help: boolean; json: boolean; co
     if (v.host.trim() === '') throw new UsageError('--host must be a host name or address');
     options.host = v.host;
   }
-  if (v.port !== undefined) {
-    options.port = count('port', v.port, 0, true);
-    if (options.port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${v.port}"`);
-  }
+  if (v.port !== undefined) options.port = numberFlag('port', v.port, { min: 0, max: 65535, integer: true });
   const nodes = v.count === undefined ? 1 : count('count', v.count, 1, true);
   if (options.port && options.port + nodes - 1 > 65535) throw new UsageError(`--port ${options.port} with --count ${nodes} runs past port 65535`);
   if (v.runtimes !== undefined) options.runtimes = runtimesFrom(v.runtimes);

@@ -4,13 +4,13 @@
  * (SIGKILL) and started again on the same port, and frozen (SIGSTOP: a Redis that answers nothing).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { hasExited, signalAndWait } from './child-process.js';
+import { freePort } from './free-port.js';
 
 export const REDIS_SERVER = process.env.PISTOM_TEST_REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -33,14 +33,7 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
 
 /** A certificate and key for 127.0.0.1 (PEM files), to serve TLS with. */
 export interface TlsFiles {
@@ -62,24 +55,21 @@ async function launch(port: number, password?: string, tls?: TlsFiles): Promise<
   const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...(password ? ['--requirepass', password] : [])];
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start on port ${port}:\n${output}`)), 10_000);
-    const check = async () => {
-      // --loglevel warning prints no "Ready" line: ask the port instead.
-      for (;;) {
-        if (hasExited(child)) return reject(new Error(`redis-server exited:\n${output}`));
-        if (await answersPing(port, tls !== undefined)) {
-          clearTimeout(timer);
-          return resolve();
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    void check();
-  });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await ready;
+  const until = Date.now() + 10_000;
+  try {
+    // --loglevel warning prints no "Ready" line: ask the port instead.
+    while (!(await answersPing(port, tls !== undefined))) {
+      if (hasExited(child)) throw new Error(`redis-server exited:\n${output}`);
+      if (Date.now() > until) throw new Error(`redis-server did not start on port ${port}:\n${output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } catch (error) {
+    // A server that never answered is not left running (nor polled) after the failure.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return child;
 }
 

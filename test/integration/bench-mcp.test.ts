@@ -11,22 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBench } from '../../src/bench/run.js';
 import type { BenchReport } from '../../src/bench/report/types.js';
 import { startSimCluster, type BenchSimNode } from './support/bench-sim.js';
+import { freePort } from '../helpers/free-port.js';
 
 const CLI = resolve('dist/cli.js');
 
 function expectAccounted(report: BenchReport): void {
   expect(report.counts.answered + report.counts.failed).toBe(report.counts.sent);
   expect(Object.values(report.counts.classes).reduce((a, b) => a + b, 0)).toBe(report.counts.sent);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> {

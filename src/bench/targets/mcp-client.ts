@@ -111,10 +111,6 @@ function classifyMcpThrown(error: unknown, signal: AbortSignal): Outcome {
   }
   if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { class: 'timeout', code: `MCP ${error.code}`, message: errorMessage(error) };
   if (error instanceof ProtocolError) return { class: 'client_error', code: `MCP ${error.code}`, message: errorMessage(error) };
-  const status = (error as { code?: unknown }).code;
-  if (typeof status === 'number' && status >= 400 && status < 600) {
-    return { class: classifyHttpStatus(status), code: `HTTP ${status}`, message: errorMessage(error) };
-  }
   return classifyThrown(error, signal, false);
 }
 

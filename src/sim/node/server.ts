@@ -5,7 +5,7 @@
  * model the node sees.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { PistonRuntime, StageResult } from '../../piston/types.js';
 import type { ProgramModel } from '../model/program-model.js';
 import { handleAdmin, type AdminTarget } from './admin.js';
@@ -18,7 +18,7 @@ import { apiLayout, normalizeBasePath, resolveRoute, type ApiLayout, type Route 
 import { RuntimeCatalog, type RuntimeSelection } from './runtimes.js';
 import { JobSlots } from './slots.js';
 import { validateExecute, type SimCaps } from './validate.js';
-import { closeServer, listen, urlOf } from '../../util/http.js';
+import { closeServer, listen } from '../../util/http.js';
 
 export interface SimServerConfig {
   host: string;
@@ -131,7 +131,7 @@ export class SimServer {
     });
     server.on('clientError', (_error, socket: Socket) => socket.destroy());
     await listen(server, this.port, this.config.host);
-    this.port = Number(new URL(urlOf(server)).port);
+    this.port = (server.address() as AddressInfo).port;
     this.server = server;
     this.slots = new JobSlots(this.config.slots);
   }
