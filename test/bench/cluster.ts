@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { runBench } from '../../src/bench/run.js';
 import { startHttpPistom, writeConfig, type HttpPistom } from '../helpers/pistom.js';
 import { startSims } from './support/processes.js';
+import { row } from './support/stats.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, seconds: { type: 'string', default: '8' } } });
 const seconds = Number(values.seconds);
@@ -30,10 +31,6 @@ async function pistomFor(nodes: Array<{ name: string; url: string }>, strategy =
 }
 
 const quiet = {};
-
-function row(cells: Array<string | number>): string {
-  return `| ${cells.join(' | ')} |`;
-}
 
 async function capacity(): Promise<void> {
   const serviceMs = 50;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLI } from '../helpers/pistom.js';
+import { median, spread } from './support/stats.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' } } });
 const rounds = Number(values.rounds);
@@ -51,11 +52,6 @@ function coldStart(args: string[]): Promise<Start> {
   });
 }
 
-function spread(samples: number[], digits = 0): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return `${sorted[0]!.toFixed(digits)} / ${sorted[Math.floor(sorted.length / 2)]!.toFixed(digits)} / ${sorted.at(-1)!.toFixed(digits)}`;
-}
-
 const servers = {
   'bare SDK v2 stdio server (one tool)': [BARE],
   'pistom serve (stdio)': [CLI, 'serve', '--backend', 'http://127.0.0.1:9'],
@@ -70,7 +66,6 @@ for (let round = 0; round < rounds; round++) {
 console.log(`\nCold start over stdio: spawn to the answer to tools/list, ${rounds} interleaved rounds (min / median / max)`);
 console.log('| server | ms | resident memory MB |');
 console.log('|---|---:|---:|');
-for (const [name, samples] of results) console.log(`| ${name} | ${spread(samples.map((s) => s.ms))} | ${spread(samples.map((s) => s.rssMb))} |`);
-const median = (samples: Start[]) => [...samples.map((s) => s.ms)].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+for (const [name, samples] of results) console.log(`| ${name} | ${spread(samples.map((s) => s.ms), 0)} | ${spread(samples.map((s) => s.rssMb), 0)} |`);
 const [bare, pistom] = [...results.values()];
-console.log(`\npistom / bare SDK server, medians: ${(median(pistom!) / median(bare!)).toFixed(2)}x (goal <= 1.2x)`);
+console.log(`\npistom / bare SDK server, medians: ${(median(pistom!.map((s) => s.ms)) / median(bare!.map((s) => s.ms))).toFixed(2)}x (goal <= 1.2x)`);

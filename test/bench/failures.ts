@@ -21,22 +21,13 @@ import { startHttpPistom, writeConfig, type HttpPistom } from '../helpers/pistom
 import type { SimProcess } from '../helpers/sim-process.js';
 import { nginxAvailable, startNginx } from './support/nginx.js';
 import { startSims } from './support/processes.js';
+import { row, spread } from './support/stats.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } } });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const SLOTS = 4;
 const quiet = {};
-
-function row(cells: Array<string | number>): string {
-  return `| ${cells.join(' | ')} |`;
-}
-
-function spread(samples: number[], digits = 1): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return `${sorted[0]!.toFixed(digits)} / ${median.toFixed(digits)} / ${sorted.at(-1)!.toFixed(digits)}`;
-}
 
 /** One simulated node per process, so that one can be frozen or killed alone. */
 async function simNodes(latencies: number[]): Promise<{ procs: SimProcess[]; nodes: Array<{ name: string; url: string }>; close(): Promise<void> }> {

@@ -27,6 +27,7 @@ import { parseMetrics } from '../integration/ops-support.js';
 import { CLI, startHttpPistom, writeConfig, type HttpPistom } from '../helpers/pistom.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { spawnSim, type SimProcess } from '../helpers/sim-process.js';
+import { median, row, spread } from './support/stats.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, seconds: { type: 'string', default: '8' }, runs: { type: 'string', default: '3' } } });
 const seconds = Number(values.seconds);
@@ -39,11 +40,6 @@ const CLIENTS_PER_PROCESS = 8;
 const NOMINAL = (NODES * MAX_CONCURRENT * 1000) / SERVICE_MS;
 const quiet = {};
 
-const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
-const spread = (xs: number[], digits = 1) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return `${sorted[0]!.toFixed(digits)} / ${sorted[Math.floor(sorted.length / 2)]!.toFixed(digits)} / ${sorted.at(-1)!.toFixed(digits)}`;
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Nodes {
@@ -147,7 +143,6 @@ async function limits(): Promise<void> {
   } finally {
     await redis.close();
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const measured = median(results.measured!.perSecond);
   const single = median(results['one process']!.perSecond);
   console.log(row(['front', 'calls/s', 'share of nominal', 'share of measured', 'share of one process', 'most jobs at once on a node', 'failed']));

@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { startSims, startTarget } from './support/processes.js';
+import { median } from './support/stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '32' }, warmup: { type: 'string', default: '1' }, rounds: { type: 'string', default: '3' } } });
 const seconds = Number(values.seconds);
@@ -88,7 +89,6 @@ try {
   await sims.close();
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const m = (key: string) => median(samples[key]!);
 console.log(`\nHTTP throughput, ${concurrency} concurrent callers, ${seconds} s per run, ${rounds} interleaved rounds, zero-latency simulated node (calls/s)`);
 console.log('| server | median | min | max | errors |');
