@@ -3,8 +3,9 @@
  * live in Redis, and while Redis is unreachable the same limit is kept in this process
  * (rate-limiter-flexible's insurance limiter), so a client gets at most one limit per process.
  *
- * The local limiter is a token bucket (per_second, burst). rate-limiter-flexible counts in windows
- * of whole seconds, so the fleet-wide limit is a window of W = max(1, round(burst / per_second))
+ * Without a shared store, a process limits a client with a token bucket (per_second, burst:
+ * mcp/http/rate-limit.ts); here, in Redis and in the insurance limiter alike, it is a fixed window,
+ * because rate-limiter-flexible counts in windows of whole seconds: W = max(1, round(burst / per_second))
  * seconds holding max(1, round(per_second × W)) requests: the same average rate, and bursts of
  * about `burst`.
  */
